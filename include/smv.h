@@ -1,0 +1,288 @@
+/* smv: the device side of silent mobile verification.
+ *
+ * smv opens a verification service's deviceRedirectUrl over the device's cellular data path and
+ * nothing else, follows the redirect chain (service, operator header enrichment, back) over TLS, stops
+ * at the app's returnUrl, and reports the outcome.
+ *
+ * Threading: a client and its flows belong to one uv_loop_t and are used from that loop's thread only.
+ * Memory: every allocation of the library (and of mbedTLS, c-ares and cJSON while smv drives them) goes
+ * through the client's allocator hook; smv_stats.heap_peak_bytes reports the high-water mark.
+ *
+ * This header is the whole public API and its documentation.
+ */
+#ifndef SMV_H
+#define SMV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SMV_VERSION_MAJOR 0
+#define SMV_VERSION_MINOR 1
+#define SMV_VERSION_PATCH 0
+
+/* ---- Errors ---------------------------------------------------------------------------------------
+ * One list generates the enum, smv_errname(), smv_strerror() and smv_exit_code().
+ * XX(NAME, exit status of the CLI, message). Codes are negative; 0 is success.
+ * Exit statuses: 1 other, 2 usage, 3 no usable carrier path, 4 DNS, 5 connect, 6 TLS, 7 HTTP protocol,
+ * 8 redirect policy, 9 service error, 10 timeout. */
+#define SMV_ERRNO_MAP(XX)                                                                          \
+  XX(NOMEM,                 1, "out of memory")                                                    \
+  XX(INVALID_ARG,           2, "invalid argument")                                                 \
+  XX(CANCELLED,             1, "flow cancelled")                                                   \
+  XX(INTERNAL,              1, "internal error")                                                   \
+  XX(IO,                    1, "local I/O error")                                                  \
+  XX(URL_PARSE,             2, "malformed URL")                                                    \
+  XX(URL_SCHEME,            2, "the first URL must be https")                                      \
+  XX(URL_USERINFO,          8, "URL carries user credentials (refused)")                           \
+  XX(NO_CARRIER_PATH,       3, "no cellular data path (WiFi, Ethernet or nothing up)")             \
+  XX(PATH_NOT_CELLULAR,     3, "the requested interface is not a cellular path")                   \
+  XX(PATH_VPN,              3, "a VPN is up: traffic would not leave on the carrier path")         \
+  XX(PATH_TETHERED,         3, "the uplink is another device's hotspot or tether")                 \
+  XX(PATH_DOWN,             3, "the cellular interface is down or has no address")                 \
+  XX(PATH_LOST,             3, "the cellular path went away during the flow")                      \
+  XX(PATH_BIND,             3, "binding a socket to the carrier path failed")                      \
+  XX(PATH_LOCAL_ADDR,       3, "the connection's local address is not on the carrier path")        \
+  XX(PATH_UNKNOWN,          3, "the path's class could not be established")                        \
+  XX(DNS_NOT_FOUND,         4, "host name not found")                                              \
+  XX(DNS_FAIL,              4, "DNS resolution failed")                                            \
+  XX(DNS_NO_SERVERS,        4, "no DNS server for the carrier path")                               \
+  XX(DNS_NO_ADDRESS,        4, "the name has no address of a usable family")                      \
+  XX(CONNECT_REFUSED,       5, "connection refused")                                               \
+  XX(CONNECT_UNREACH,       5, "network or host unreachable")                                      \
+  XX(CONNECT,               5, "connection failed")                                                \
+  XX(CONN_RESET,            5, "connection reset by the server")                                   \
+  XX(TLS_CERT_EXPIRED,      6, "server certificate expired")                                       \
+  XX(TLS_CERT_FUTURE,       6, "server certificate not yet valid")                                 \
+  XX(TLS_CERT_UNTRUSTED,    6, "server certificate not signed by a trusted root")                  \
+  XX(TLS_CERT_HOSTNAME,     6, "server certificate does not match the host name or address")       \
+  XX(TLS_CERT_WEAK_KEY,     6, "server certificate key too weak")                                  \
+  XX(TLS_CERT_WEAK_HASH,    6, "server certificate signed with a weak hash (SHA-1, MD5)")          \
+  XX(TLS_CERT_NOT_CA,       6, "an intermediate certificate is not a CA")                          \
+  XX(TLS_CERT_PIN,          6, "server key does not match the pinned key")                         \
+  XX(TLS_CERT,              6, "server certificate rejected")                                      \
+  XX(TLS_VERSION,           6, "server does not offer TLS 1.2 or 1.3")                             \
+  XX(TLS_HANDSHAKE,         6, "TLS handshake failed")                                             \
+  XX(TLS_ALERT,             6, "TLS alert or record error from the server")                        \
+  XX(TLS_CACERT,            6, "cannot read the trusted roots")                                    \
+  XX(HTTP_MALFORMED,        7, "malformed HTTP response")                                          \
+  XX(HTTP_HEADER_TOO_LARGE, 7, "response header block too large")                                  \
+  XX(HTTP_BODY_TOO_LARGE,   7, "response body too large")                                          \
+  XX(HTTP_CONTENT_LENGTH,   7, "duplicate or invalid Content-Length")                              \
+  XX(HTTP_TRANSFER_ENCODING,7, "invalid, duplicate or conflicting Transfer-Encoding")              \
+  XX(HTTP_OBS_FOLD,         7, "obsolete line folding in a header")                                \
+  XX(HTTP_HEADER_VALUE,     7, "CR, LF or NUL in a header value")                                  \
+  XX(HTTP_TOO_MANY_1XX,     7, "too many interim (1xx) responses")                                 \
+  XX(HTTP_CHUNK,            7, "invalid chunked encoding")                                         \
+  XX(HTTP_EOF,              7, "connection closed before the response was complete")              \
+  XX(HTTP_BODY_JSON,        7, "the final response body is not the expected JSON")                 \
+  XX(TOO_MANY_REDIRECTS,    8, "too many redirects")                                               \
+  XX(REDIRECT_LOOP,         8, "redirect loop")                                                    \
+  XX(REDIRECT_SCHEME,       8, "redirect to a forbidden scheme")                                   \
+  XX(REDIRECT_DOWNGRADE,    8, "redirect to plain HTTP is forbidden")                              \
+  XX(LOCATION_MISSING,      8, "redirect without a Location")                                      \
+  XX(LOCATION_MULTIPLE,     8, "redirect with conflicting Locations")                              \
+  XX(LOCATION_TOO_LONG,     8, "Location too long")                                                \
+  XX(LOCATION_BAD,          8, "Location is not a valid URL")                                      \
+  XX(SERVICE_ERROR,         9, "the service answered with an error")                               \
+  XX(TIMEOUT,              10, "the flow's deadline passed")                                       \
+  XX(TIMEOUT_DNS,          10, "DNS timed out")                                                    \
+  XX(TIMEOUT_CONNECT,      10, "connect timed out")                                                \
+  XX(TIMEOUT_TLS,          10, "TLS handshake timed out")                                          \
+  XX(TIMEOUT_RESPONSE,     10, "the server stopped sending")
+
+typedef enum smv_err {
+  SMV_OK = 0,
+#define SMV__ERR_ENUM(name, exitcode, msg) SMV_ERR_##name,
+  SMV__ERR_FIRST_ = -1000,
+  SMV_ERRNO_MAP(SMV__ERR_ENUM)
+#undef SMV__ERR_ENUM
+  SMV__ERR_END_
+} smv_err;
+
+/* "SMV_ERR_TLS_CERT_EXPIRED" for SMV_ERR_TLS_CERT_EXPIRED; "SMV_OK" for 0; "SMV_ERR_UNKNOWN" else. */
+const char *smv_errname(int err);
+/* A short English message; never NULL. */
+const char *smv_strerror(int err);
+/* The CLI's exit status for an error (0 for SMV_OK). */
+int smv_exit_code(int err);
+
+/* ---- Allocator hook ------------------------------------------------------------------------------
+ * All three functions are required when a hook is given; they follow malloc/realloc/free semantics.
+ * smv never frees through free() what it allocated through the hook and vice versa. */
+typedef struct smv_allocator {
+  void *(*malloc)(size_t size, void *user_data);
+  void *(*realloc)(void *ptr, size_t size, void *user_data);
+  void (*free)(void *ptr, void *user_data);
+  void *user_data;
+} smv_allocator;
+
+/* ---- Paths --------------------------------------------------------------------------------------- */
+typedef enum smv_path_class {
+  SMV_PATH_UNKNOWN = 0,
+  SMV_PATH_CELLULAR,
+  SMV_PATH_WIFI,
+  SMV_PATH_ETHERNET,
+  SMV_PATH_VPN,
+  SMV_PATH_TETHERED,
+  SMV_PATH_LOOPBACK
+} smv_path_class;
+
+/* "cellular", "wifi", ... */
+const char *smv_path_class_name(smv_path_class c);
+
+/* ---- Trace ---------------------------------------------------------------------------------------
+ * One event per phase of every hop. Strings are valid during the call only. The token and cookies are
+ * never passed to the trace unless smv_config.show_secrets is set. */
+typedef enum smv_trace_phase {
+  SMV_TRACE_PATH,        /* path chosen: detail = "rmnet_data0 cellular (evidence...)" */
+  SMV_TRACE_DNS,         /* name resolved: detail = "host -> addr[, addr]" */
+  SMV_TRACE_CONNECT,     /* TCP connected (or reused): detail = "local -> remote" */
+  SMV_TRACE_TLS,         /* TLS established: detail = "tls1.3 TLS_AES_128_GCM_SHA256 (resumed)" */
+  SMV_TRACE_REQUEST,     /* request sent: detail = "GET /path" */
+  SMV_TRACE_RESPONSE,    /* response head received: detail = "302 -> Location" */
+  SMV_TRACE_DONE,        /* flow finished: detail = outcome */
+  SMV_TRACE_ERROR        /* a failure: detail = message */
+} smv_trace_phase;
+
+typedef void (*smv_trace_cb)(void *user_data, int hop, smv_trace_phase phase, double ms,
+                             const char *url, const char *detail);
+
+/* ---- Client --------------------------------------------------------------------------------------
+ * A client holds what lives across flows: the trust store index, the TLS session cache, idle
+ * keep-alive connections. */
+typedef struct smv_client smv_client;
+
+typedef struct smv_client_options {
+  int version;                   /* SMV_CLIENT_OPTIONS_VERSION */
+  const smv_allocator *allocator;/* NULL: libc */
+  const char *cacert_file;       /* PEM roots; NULL: the system store (/etc/ssl/certs, indexed) */
+  const char *ca_dir;            /* the system store's directory; NULL: /etc/ssl/certs */
+  int disable_tls_resumption;    /* for benchmarks and tests */
+} smv_client_options;
+#define SMV_CLIENT_OPTIONS_VERSION 1
+
+struct uv_loop_s;
+int smv_client_new(struct uv_loop_s *loop, const smv_client_options *opts, smv_client **out);
+/* Cancels running flows (their callbacks run with SMV_ERR_CANCELLED) and closes connections; the
+ * client's memory is released when the loop has run the close callbacks. */
+void smv_client_free(smv_client *client);
+
+/* ---- One flow ------------------------------------------------------------------------------------ */
+typedef struct smv_config {
+  int version;                   /* SMV_CONFIG_VERSION */
+  const char *interface;         /* use this interface; refused unless it classifies as cellular */
+  int declared_carrier;          /* interface is declared a carrier path whatever it looks like */
+  const char *dns_servers;       /* "IP[,IP]"; NULL: the path's own servers */
+  const char *return_url;        /* stop when a redirect points here (scheme/host case-insensitive,
+                                    port and path exact, a query may be added) */
+  unsigned max_redirects;        /* 0: default 10 */
+  unsigned max_time_ms;          /* whole flow; 0: 30000 */
+  unsigned connect_timeout_ms;   /* per connection (DNS + TCP + TLS); 0: 10000 */
+  unsigned response_timeout_ms;  /* idle time while waiting for response bytes; 0: 10000 */
+  int no_http;                   /* forbid plain-HTTP hops (the first hop is always https) */
+  int allow_vpn_bypass;          /* a VPN that is up does not fail the flow if the socket is bound
+                                    to the cellular interface and the route is verified */
+  size_t max_header_bytes;       /* per response; 0: 16 KiB */
+  size_t max_body_bytes;         /* per response; 0: 64 KiB */
+  size_t max_location_bytes;     /* 0: 4 KiB */
+  /* One request instead of a redirect chain (smv report): */
+  int single_request;            /* do not follow redirects; any final status completes */
+  const char *method;            /* NULL: GET, or POST when body is set */
+  const char *body;
+  size_t body_len;
+  const char *content_type;      /* NULL: application/json when body is set */
+  int show_secrets;              /* token and cookies may appear in the trace */
+  smv_trace_cb trace;
+  void *trace_user_data;
+} smv_config;
+#define SMV_CONFIG_VERSION 1
+
+/* Fills defaults: version set, everything else zero (which means the defaults above). */
+void smv_config_init(smv_config *cfg);
+
+/* ---- Result -------------------------------------------------------------------------------------- */
+typedef enum smv_outcome {
+  SMV_OUTCOME_ERROR = 0,
+  SMV_OUTCOME_RETURN_URL,        /* a redirect pointed at the returnUrl */
+  SMV_OUTCOME_COMPLETED,         /* a final 2xx */
+  SMV_OUTCOME_SERVICE_ERROR      /* a final 4xx/5xx (with the service's ERROR JSON when present) */
+} smv_outcome;
+
+typedef struct smv_hop {
+  char *url;
+  int status;                    /* 0 when no response was received */
+  const char *tls;               /* "tls1.3", "tls1.3-resumed", "tls1.2", "tls1.2-resumed", "none" */
+  int reused;                    /* the connection was kept alive from an earlier hop */
+  char remote[64];               /* "203.0.113.1:443", "[2001:db8::1]:443" */
+  double ms;
+} smv_hop;
+
+typedef struct smv_stats {
+  unsigned connections;
+  unsigned tls_full;
+  unsigned tls_resumed;
+  unsigned dns_queries;
+  size_t heap_peak_bytes;        /* the client's allocator high-water mark during this flow */
+  double ms;
+} smv_stats;
+
+typedef struct smv_result {
+  smv_outcome outcome;
+  int error;                     /* SMV_OK or an smv_err */
+  char *error_message;           /* detail for error (may name the host, the header, ...) */
+  char *final_url;
+  int http_status;
+  char *token;                   /* from the final JSON body, when present */
+  char *return_url;              /* from the final JSON body, when present (NULL: absent or null) */
+  int return_url_present;        /* the body had a "returnUrl" key (null or string) */
+  struct {
+    int present;
+    long id;
+    char *name;
+    char *description;
+  } service_error;
+  struct {
+    char interface[64];
+    smv_path_class cls;
+    int declared;
+    int default_route;           /* no interface given: the system's default route was used */
+    char local[64];              /* local address:port of the first connection */
+    char evidence[256];
+  } path;
+  smv_hop *hops;
+  size_t hop_count;
+  char *body;                    /* final response body (report mode), NUL-terminated */
+  size_t body_len;
+  smv_stats stats;
+} smv_result;
+
+/* The result JSON object of the CLI contract (DESIGN.md section 4), allocated with malloc(); free() it.
+ * NULL on no memory. The token is part of the result (it is what the app needs); it is only the trace
+ * that hides it. */
+char *smv_result_json(const smv_result *r, int pretty);
+
+typedef struct smv_flow smv_flow;
+/* Called once per flow, on the loop thread. The result is owned by smv and valid during the call. */
+typedef void (*smv_done_cb)(smv_flow *flow, const smv_result *result, void *user_data);
+
+/* Starts a flow to url. The config is copied. Returns 0 and sets *out, or an error (then cb is not
+ * called). */
+int smv_flow_start(smv_client *client, const char *url, const smv_config *cfg, smv_done_cb cb,
+                   void *user_data, smv_flow **out);
+/* The done callback runs (synchronously) with SMV_ERR_CANCELLED unless it has run already. */
+void smv_flow_cancel(smv_flow *flow);
+
+/* Blocking convenience for firmware without an event loop: runs one flow on a private loop.
+ * The result must be released with smv_result_free(). */
+int smv_follow_sync(const char *url, const smv_config *cfg, const smv_client_options *opts,
+                    smv_result **out);
+void smv_result_free(smv_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SMV_H */
