@@ -84,6 +84,7 @@ endforeach()
 # Third-party code is compiled without our warning flags.
 set(_smv_saved_flags "${CMAKE_C_FLAGS}")
 set(BUILD_SHARED_LIBS OFF)
+set(CMAKE_POLICY_DEFAULT_CMP0077 NEW)  # let our settings win over the dependencies option() defaults
 set(CMAKE_POSITION_INDEPENDENT_CODE ON)
 
 # mbedTLS, with our configuration.

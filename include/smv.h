@@ -179,16 +179,16 @@ typedef struct smv_config {
   const char *dns_servers;       /* "IP[,IP]"; NULL: the path's own servers */
   const char *return_url;        /* stop when a redirect points here (scheme/host case-insensitive,
                                     port and path exact, a query may be added) */
-  unsigned max_redirects;        /* 0: default 10 */
-  unsigned max_time_ms;          /* whole flow; 0: 30000 */
-  unsigned connect_timeout_ms;   /* per connection (DNS + TCP + TLS); 0: 10000 */
-  unsigned response_timeout_ms;  /* idle time while waiting for response bytes; 0: 10000 */
+  unsigned max_redirects;        /* redirects followed (default 10, at most 64); one more fails */
+  unsigned max_time_ms;          /* whole flow (default 30000) */
+  unsigned connect_timeout_ms;   /* per connection: DNS + TCP + TLS (default 10000) */
+  unsigned response_timeout_ms;  /* idle time while waiting for response bytes (default 10000) */
   int no_http;                   /* forbid plain-HTTP hops (the first hop is always https) */
   int allow_vpn_bypass;          /* a VPN that is up does not fail the flow if the socket is bound
                                     to the cellular interface and the route is verified */
-  size_t max_header_bytes;       /* per response; 0: 16 KiB */
-  size_t max_body_bytes;         /* per response; 0: 64 KiB */
-  size_t max_location_bytes;     /* 0: 4 KiB */
+  size_t max_header_bytes;       /* per response (default 16 KiB) */
+  size_t max_body_bytes;         /* per response (default 64 KiB) */
+  size_t max_location_bytes;     /* default 4 KiB */
   /* One request instead of a redirect chain (smv report): */
   int single_request;            /* do not follow redirects; any final status completes */
   const char *method;            /* NULL: GET, or POST when body is set */
@@ -201,7 +201,7 @@ typedef struct smv_config {
 } smv_config;
 #define SMV_CONFIG_VERSION 1
 
-/* Fills defaults: version set, everything else zero (which means the defaults above). */
+/* Fills the defaults above; everything else zero/NULL. Always start from it: a limit set to 0 means 0. */
 void smv_config_init(smv_config *cfg);
 
 /* ---- Result -------------------------------------------------------------------------------------- */
@@ -214,11 +214,18 @@ typedef enum smv_outcome {
 
 typedef struct smv_hop {
   char *url;
+  const char *method;            /* "GET", "POST" */
   int status;                    /* 0 when no response was received */
   const char *tls;               /* "tls1.3", "tls1.3-resumed", "tls1.2", "tls1.2-resumed", "none" */
   int reused;                    /* the connection was kept alive from an earlier hop */
   char remote[64];               /* "203.0.113.1:443", "[2001:db8::1]:443" */
-  double ms;
+  char local[64];
+  double ms;                     /* from the hop's start to its complete response */
+  double start_ms;               /* since the flow started */
+  double dns_ms, connect_ms, tls_ms, send_ms, wait_ms, receive_ms;   /* -1: not done on this hop */
+  char *location;                /* the Location received, when any */
+  char *response_headers;        /* "Name: value\n" lines as received (for HAR; may hold cookies) */
+  size_t body_bytes;
 } smv_hop;
 
 typedef struct smv_stats {
@@ -251,10 +258,11 @@ typedef struct smv_result {
     int declared;
     int default_route;           /* no interface given: the system's default route was used */
     char local[64];              /* local address:port of the first connection */
-    char evidence[256];
+    char evidence[512];
   } path;
   smv_hop *hops;
   size_t hop_count;
+  double started_unix_ms;        /* wall clock at the flow's start (HAR startedDateTime) */
   char *body;                    /* final response body (report mode), NUL-terminated */
   size_t body_len;
   smv_stats stats;

@@ -12,7 +12,7 @@ static void *libc_malloc(size_t n, void *ud) { (void)ud; return malloc(n); }
 static void *libc_realloc(void *p, size_t n, void *ud) { (void)ud; return realloc(p, n); }
 static void libc_free(void *p, void *ud) { (void)ud; free(p); }
 
-static smv__alloc smv__alloc_default = {{libc_malloc, libc_realloc, libc_free, NULL}, 0, 0};
+static smv__alloc smv__alloc_default = {{libc_malloc, libc_realloc, libc_free, NULL}, 0, 0, 0};
 static smv__alloc *smv__alloc_cur = &smv__alloc_default;
 
 void smv__alloc_init(smv__alloc *a, const smv_allocator *hook) {
@@ -27,7 +27,7 @@ void *smv__malloc(smv__alloc *a, size_t n) {
   if (!a) a = smv__alloc_cur;
   if (n > SIZE_MAX - SMV__HDR) return NULL;
   unsigned char *p = a->hook.malloc(n + SMV__HDR, a->hook.user_data);
-  if (!p) return NULL;
+  if (!p) { a->failures++; return NULL; }
   memcpy(p, &n, sizeof(n));
   a->current += n;
   if (a->current > a->peak) a->peak = a->current;
@@ -49,7 +49,7 @@ void *smv__realloc(smv__alloc *a, void *up, size_t n) {
   size_t old;
   memcpy(&old, p, sizeof(old));
   unsigned char *q = a->hook.realloc(p, n + SMV__HDR, a->hook.user_data);
-  if (!q) return NULL;
+  if (!q) { a->failures++; return NULL; }
   memcpy(q, &n, sizeof(n));
   a->current = a->current - old + n;
   if (a->current > a->peak) a->peak = a->current;

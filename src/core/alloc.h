@@ -11,6 +11,7 @@ typedef struct smv__alloc {
   smv_allocator hook;      /* never NULL functions: libc when the user gave none */
   size_t current;
   size_t peak;
+  unsigned long failures;  /* allocations the hook refused: tells NOMEM from other errors */
 } smv__alloc;
 
 void smv__alloc_init(smv__alloc *a, const smv_allocator *hook);

@@ -1,0 +1,16 @@
+/* The subcommands of the smv tool. Each returns the process exit status (DESIGN.md section 4). */
+#ifndef SMV_CLI_H
+#define SMV_CLI_H
+
+#include "smv.h"
+
+int smv__cli_follow(int argc, char **argv, int report);
+int smv__cli_paths(int argc, char **argv);
+int smv__cli_sandbox(int argc, char **argv);
+int smv__cli_demo(int argc, char **argv);
+int smv__cli_testserver(int argc, char **argv);
+
+/* Writes the flow's chain as a HAR 1.2 file. Returns 0 or -1 with errno. */
+int smv__har_write(const char *path, const smv_result *r);
+
+#endif

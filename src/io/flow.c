@@ -1,0 +1,847 @@
+/* One flow: path, then hop after hop (DNS on the path, TCP bound to it, TLS, request, response),
+ * with the redirect engine deciding after each response. Everything here is sequencing and
+ * bookkeeping; the decisions live in src/core (redirect policy, framing, cookies) and the platform
+ * (which path, bound how). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "core/cookie.h"
+#include "core/http_request.h"
+#include "core/http_framing.h"
+#include "core/http_response.h"
+#include "core/redirect.h"
+#include "core/seed_json.h"
+#include "io/dns.h"
+#include "io/flow.h"
+#include "io/internal.h"
+#include "io/result.h"
+
+#define SMV__LOCATIONS_MAX 4
+#define SMV__HEADER_SCRATCH 8192   /* one header line (a Location may be 4 KiB) */
+
+typedef enum phase { PH_IDLE, PH_DNS, PH_CONNECT, PH_TLS, PH_SEND, PH_WAIT, PH_RECEIVE, PH_DONE } phase;
+
+struct smv_flow {
+  smv_client *client;
+  smv_flow *next;
+  smv_config cfg;
+  char *strings;                /* the copied strings of cfg */
+  smv_done_cb cb;
+  void *ud;
+  smv__redirect redir;
+  smv__url return_url;
+  int has_return_url;
+  smv__cookie_jar jar;
+  smv__verdict verdict;
+  int bound;                    /* verdict.path is the path every socket is bound to */
+  smv__path_watch watch;
+  uv_poll_t watch_poll;
+  int watching;
+  smv__dns *dns;
+  smv__dns_list dns_servers;
+  int have_dns_servers;
+  uv_timer_t deadline, phase_timer;
+  smv__conn *conn;
+  smv__dns_answer addrs;
+  size_t addr_idx;
+  phase ph;
+  int retried_reuse;            /* a reused connection that died before answering was retried */
+  smv__http_response resp;
+  char scratch[SMV__HEADER_SCRATCH];
+  char *req;
+  size_t req_len;
+  char *body;
+  size_t body_len, body_cap;
+  char *locations[SMV__LOCATIONS_MAX];
+  size_t location_lens[SMV__LOCATIONS_MAX];
+  size_t nlocations;
+  int locations_differ;
+  char *hdr_text;               /* response headers, for the HAR */
+  size_t hdr_len, hdr_cap;
+  int status;
+  size_t resp_bytes;
+  smv_result result;
+  size_t hops_cap;
+  uint64_t t0_ns, hop_t0_ns, phase_t0_ns;
+  int finished;
+  unsigned open_handles;
+  int in_callback;
+};
+
+static void hop_start(smv_flow *f);
+static void finish(smv_flow *f, int err, const char *fmt, ...);
+
+static double ms_since(uint64_t t0) { return (double)(uv_hrtime() - t0) / 1e6; }
+
+/* ---- trace ---------------------------------------------------------------------------------------- */
+/* Redacts what the trace must not show unless show_secrets: query values and UUID-shaped tokens. */
+static void redact(const smv_flow *f, const char *in, char *out, size_t cap) {
+  size_t o = 0;
+  int in_query = 0;
+  if (cap == 0) return;
+  for (size_t i = 0; in[i] && o + 1 < cap; i++) {
+    char ch = in[i];
+    if (!f->cfg.show_secrets) {
+      if (ch == '?') in_query = 1;
+      else if (ch == ' ' || ch == '#') in_query = 0;
+      if (in_query && ch == '=') {
+        out[o++] = '=';
+        const char *r = "<redacted>";
+        for (size_t k = 0; r[k] && o + 1 < cap; k++) out[o++] = r[k];
+        while (in[i + 1] && in[i + 1] != '&' && in[i + 1] != ' ' && in[i + 1] != '#') i++;
+        continue;
+      }
+      /* 8-4-4-4-12 hex digits: the shape of the service's tokens */
+      static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+      size_t k = 0;
+      for (; shape[k]; k++) {
+        char c = in[i + k];
+        if (shape[k] == '-' ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) break;
+      }
+      if (!shape[k]) {
+        const char *r = "<token>";
+        for (size_t m = 0; r[m] && o + 1 < cap; m++) out[o++] = r[m];
+        i += k - 1;
+        continue;
+      }
+    }
+    out[o++] = ch;
+  }
+  out[o] = '\0';
+}
+
+static void trace(smv_flow *f, smv_trace_phase ph, const char *fmt, ...) {
+  if (!f->cfg.trace) return;
+  char raw[1024], clean[1200], url[1200];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(raw, sizeof(raw), fmt, ap);
+  va_end(ap);
+  redact(f, raw, clean, sizeof(clean));
+  redact(f, f->redir.current.href, url, sizeof(url));
+  f->cfg.trace(f->cfg.trace_user_data, (int)f->result.hop_count, ph, ms_since(f->t0_ns), url, clean);
+}
+
+/* ---- handles ------------------------------------------------------------------------------------- */
+static void on_handle_closed(uv_handle_t *h) {
+  smv_flow *f = h->data;
+  if (--f->open_handles == 0) {
+    smv__alloc *a = &f->client->alloc;
+    smv__free(a, f->strings);
+    smv__free(a, f);
+  }
+}
+
+static void stop_phase_timer(smv_flow *f) { uv_timer_stop(&f->phase_timer); }
+
+static int phase_timeout_err(phase ph) {
+  switch (ph) {
+  case PH_DNS: return SMV_ERR_TIMEOUT_DNS;
+  case PH_CONNECT: return SMV_ERR_TIMEOUT_CONNECT;
+  case PH_TLS: return SMV_ERR_TIMEOUT_TLS;
+  default: return SMV_ERR_TIMEOUT_RESPONSE;
+  }
+}
+
+static void on_phase_timeout(uv_timer_t *t) {
+  smv_flow *f = t->data;
+  finish(f, phase_timeout_err(f->ph), "%s (no progress for %u ms)", smv_strerror(phase_timeout_err(f->ph)),
+         f->ph <= PH_TLS ? f->cfg.connect_timeout_ms : f->cfg.response_timeout_ms);
+}
+
+static void on_deadline(uv_timer_t *t) {
+  smv_flow *f = t->data;
+  finish(f, SMV_ERR_TIMEOUT, "the flow's deadline of %u ms passed", f->cfg.max_time_ms);
+}
+
+/* ---- hop bookkeeping ----------------------------------------------------------------------------- */
+static smv_hop *cur_hop(smv_flow *f) { return f->result.hop_count ? &f->result.hops[f->result.hop_count - 1] : NULL; }
+
+static int hop_push(smv_flow *f) {
+  smv__alloc *a = &f->client->alloc;
+  if (f->result.hop_count == f->hops_cap) {
+    size_t cap = f->hops_cap ? f->hops_cap * 2 : 4;
+    smv_hop *h = smv__realloc(a, f->result.hops, cap * sizeof(*h));
+    if (!h) return SMV_ERR_NOMEM;
+    f->result.hops = h;
+    f->hops_cap = cap;
+  }
+  smv_hop *h = &f->result.hops[f->result.hop_count];
+  memset(h, 0, sizeof(*h));
+  h->url = smv__strndup(a, f->redir.current.href, smv__url_href_nofrag_len(&f->redir.current));
+  if (!h->url) return SMV_ERR_NOMEM;
+  f->result.hop_count++;
+  h->method = f->cfg.method ? f->cfg.method : "GET";
+  h->tls = "none";
+  h->dns_ms = h->connect_ms = h->tls_ms = h->send_ms = h->wait_ms = h->receive_ms = -1;
+  f->hop_t0_ns = uv_hrtime();
+  h->start_ms = ms_since(f->t0_ns);
+  return 0;
+}
+
+static void set_phase(smv_flow *f, phase ph) {
+  smv_hop *h = cur_hop(f);
+  double d = ms_since(f->phase_t0_ns);
+  if (h) {
+    switch (f->ph) {
+    case PH_DNS: h->dns_ms = d; break;
+    case PH_CONNECT: h->connect_ms = d; break;
+    case PH_TLS: h->tls_ms = d; break;
+    case PH_SEND: h->send_ms = d; break;
+    case PH_WAIT: h->wait_ms = d; break;
+    case PH_RECEIVE: h->receive_ms = d; break;
+    default: break;
+    }
+  }
+  f->ph = ph;
+  f->phase_t0_ns = uv_hrtime();
+  unsigned ms = ph <= PH_TLS ? f->cfg.connect_timeout_ms : f->cfg.response_timeout_ms;
+  if (ph == PH_DNS || ph == PH_SEND || ph == PH_WAIT) uv_timer_start(&f->phase_timer, on_phase_timeout, ms, 0);
+  else if (ph == PH_DONE || ph == PH_IDLE) stop_phase_timer(f);
+  /* CONNECT and TLS share the connect budget started with DNS (or CONNECT when there was none);
+   * RECEIVE re-arms on every byte. */
+  if (ph == PH_CONNECT && !uv_is_active((uv_handle_t *)&f->phase_timer)) uv_timer_start(&f->phase_timer, on_phase_timeout, ms, 0);
+}
+
+static void reset_response(smv_flow *f) {
+  smv__alloc *a = &f->client->alloc;
+  for (size_t i = 0; i < f->nlocations; i++) smv__free(a, f->locations[i]);
+  f->nlocations = 0;
+  f->locations_differ = 0;
+  f->body_len = 0;
+  f->hdr_len = 0;
+  f->status = 0;
+  f->resp_bytes = 0;
+}
+
+/* ---- finishing ----------------------------------------------------------------------------------- */
+static void release_io(smv_flow *f, int keep_conn) {
+  stop_phase_timer(f);
+  uv_timer_stop(&f->deadline);
+  if (f->conn) {
+    if (keep_conn) smv__conn_pool_put(f->conn);
+    else smv__conn_close(f->conn);
+    f->conn = NULL;
+  }
+  if (f->dns) {
+    smv__dns_free(f->dns);
+    f->dns = NULL;
+  }
+  if (f->watching) {
+    const smv__platform *p = &f->client->platform;
+    uv_poll_stop(&f->watch_poll);
+    p->ops->watch_stop(p->user_data, &f->watch);
+    f->watching = 0;
+  }
+}
+
+static void unlink_flow(smv_flow *f) {
+  for (smv_flow **pp = &f->client->flows; *pp; pp = &(*pp)->next)
+    if (*pp == f) { *pp = f->next; break; }
+}
+
+static void complete(smv_flow *f, int keep_conn) {
+  smv__alloc *a = &f->client->alloc;
+  f->finished = 1;
+  f->ph = PH_DONE;
+  release_io(f, keep_conn);
+  unlink_flow(f);
+  f->result.stats.ms = ms_since(f->t0_ns);
+  f->result.stats.heap_peak_bytes = a->peak;
+  if (f->bound) {
+    snprintf(f->result.path.interface, sizeof(f->result.path.interface), "%s", f->verdict.path.name);
+    f->result.path.cls = f->verdict.cls;
+    f->result.path.declared = f->verdict.declared;
+  }
+  trace(f, f->result.outcome == SMV_OUTCOME_ERROR ? SMV_TRACE_ERROR : SMV_TRACE_DONE, "%s%s%s",
+        f->result.outcome == SMV_OUTCOME_ERROR ? smv_errname(f->result.error) : "outcome ",
+        f->result.outcome == SMV_OUTCOME_ERROR ? ": " : "",
+        f->result.outcome == SMV_OUTCOME_ERROR ? (f->result.error_message ? f->result.error_message : "")
+        : f->result.outcome == SMV_OUTCOME_RETURN_URL ? "return_url"
+        : f->result.outcome == SMV_OUTCOME_COMPLETED ? "completed" : "service_error");
+  f->in_callback = 1;
+  if (f->cb) f->cb(f, &f->result, f->ud);
+  f->in_callback = 0;
+  reset_response(f);
+  smv__free(a, f->req);
+  smv__free(a, f->body);
+  smv__free(a, f->hdr_text);
+  f->req = f->body = f->hdr_text = NULL;
+  smv__result_clear(a, &f->result);
+  uv_close((uv_handle_t *)&f->deadline, on_handle_closed);
+  uv_close((uv_handle_t *)&f->phase_timer, on_handle_closed);
+  if (f->watch_poll.data) uv_close((uv_handle_t *)&f->watch_poll, on_handle_closed);
+}
+
+static void finish(smv_flow *f, int err, const char *fmt, ...) {
+  if (f->finished) return;
+  f->result.outcome = SMV_OUTCOME_ERROR;
+  f->result.error = err;
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  f->result.error_message = smv__strdup(&f->client->alloc, msg);
+  smv_hop *h = cur_hop(f);
+  if (h) h->ms = ms_since(f->hop_t0_ns);
+  complete(f, 0);
+}
+
+/* ---- the response -------------------------------------------------------------------------------- */
+static int append(smv_flow *f, char **buf, size_t *len, size_t *cap, const char *data, size_t n) {
+  if (*len + n + 1 > *cap) {
+    size_t nc = *cap ? *cap : 256;
+    while (nc < *len + n + 1) nc *= 2;
+    char *nb = smv__realloc(&f->client->alloc, *buf, nc);
+    if (!nb) return SMV_ERR_NOMEM;
+    *buf = nb;
+    *cap = nc;
+  }
+  memcpy(*buf + *len, data, n);
+  *len += n;
+  (*buf)[*len] = '\0';
+  return 0;
+}
+
+static int on_resp_status(void *ud, int status) {
+  smv_flow *f = ud;
+  f->status = status;
+  return 0;
+}
+
+static int on_resp_header(void *ud, const char *name, size_t nlen, const char *value, size_t vlen) {
+  smv_flow *f = ud;
+  int rc;
+  if ((rc = append(f, &f->hdr_text, &f->hdr_len, &f->hdr_cap, name, nlen)) ||
+      (rc = append(f, &f->hdr_text, &f->hdr_len, &f->hdr_cap, ": ", 2)) ||
+      (rc = append(f, &f->hdr_text, &f->hdr_len, &f->hdr_cap, value, vlen)) ||
+      (rc = append(f, &f->hdr_text, &f->hdr_len, &f->hdr_cap, "\n", 1)))
+    return rc;
+  if (smv__http_name_is(name, nlen, "location")) {
+    if (f->nlocations == SMV__LOCATIONS_MAX) {
+      /* More copies than we keep: only a difference matters, so compare with the first. */
+      if (vlen != f->location_lens[0] || memcmp(value, f->locations[0], vlen) != 0) f->locations_differ = 1;
+      return 0;
+    }
+    char *v = smv__strndup(&f->client->alloc, value, vlen);
+    if (!v) return SMV_ERR_NOMEM;
+    f->locations[f->nlocations] = v;
+    f->location_lens[f->nlocations++] = vlen;
+  } else if (smv__http_name_is(name, nlen, "set-cookie")) {
+    smv__cookie_set(&f->jar, &f->redir.current, value, vlen);
+  }
+  return 0;
+}
+
+static int on_resp_body(void *ud, const char *data, size_t len) {
+  smv_flow *f = ud;
+  return append(f, &f->body, &f->body_len, &f->body_cap, data, len);
+}
+
+static void hop_done(smv_flow *f, int keep_alive);
+
+static int on_resp_complete(void *ud, int keep_alive) {
+  smv_flow *f = ud;
+  hop_done(f, keep_alive);
+  return 0;
+}
+
+static const smv__http_response_cbs resp_cbs = {
+  NULL, on_resp_status, on_resp_header, NULL, on_resp_body, on_resp_complete};
+
+/* Fills token / returnUrl / the service error from a JSON body (when it is one). */
+static int take_body(smv_flow *f) {
+  smv__alloc *a = &f->client->alloc;
+  size_t i = 0;
+  while (i < f->body_len && (f->body[i] == ' ' || f->body[i] == '\n' || f->body[i] == '\r' || f->body[i] == '\t')) i++;
+  if (i == f->body_len || f->body[i] != '{') return 0;  /* not JSON: nothing to take */
+  smv__seed_body b;
+  int rc = smv__seed_body_parse(a, f->body, f->body_len, &b);
+  if (rc) return rc;
+  f->result.token = b.token;
+  b.token = NULL;
+  f->result.return_url = b.return_url;
+  b.return_url = NULL;
+  f->result.return_url_present = b.return_url_present;
+  if (b.has_error) {
+    f->result.service_error.present = 1;
+    f->result.service_error.id = b.error_id;
+    f->result.service_error.name = b.error_name;
+    f->result.service_error.description = b.error_description;
+    b.error_name = b.error_description = NULL;
+  }
+  smv__seed_body_free(a, &b);
+  return 0;
+}
+
+static void hop_done(smv_flow *f, int keep_alive) {
+  smv__alloc *a = &f->client->alloc;
+  set_phase(f, PH_IDLE);
+  smv_hop *h = cur_hop(f);
+  h->status = f->status;
+  h->ms = ms_since(f->hop_t0_ns);
+  h->body_bytes = f->body_len;
+  if (f->hdr_len) {
+    h->response_headers = f->hdr_text;
+    f->hdr_text = NULL;
+    f->hdr_len = f->hdr_cap = 0;
+  }
+  if (f->nlocations) h->location = smv__strndup(a, f->locations[0], f->location_lens[0]);
+  trace(f, SMV_TRACE_RESPONSE, "%d%s%s", f->status, f->nlocations ? " -> " : "",
+        f->nlocations ? f->locations[0] : "");
+  f->result.http_status = f->status;
+
+  smv__redirect_action act = SMV__REDIRECT_FINAL;
+  int rc = 0;
+  if (!f->cfg.single_request) {
+    if (f->locations_differ) rc = SMV_ERR_LOCATION_MULTIPLE;
+    else rc = smv__redirect_on_response(&f->redir, f->status, (const char *const *)f->locations,
+                                        f->location_lens, f->nlocations, &act);
+  }
+  if (rc) {
+    finish(f, rc, "%s (status %d from %s)", smv_strerror(rc), f->status, h->url);
+    return;
+  }
+  if (act == SMV__REDIRECT_FETCH) {
+    smv__conn *c = f->conn;
+    f->conn = NULL;
+    if (keep_alive) smv__conn_pool_put(c);
+    else smv__conn_close(c);
+    hop_start(f);
+    return;
+  }
+  if (act == SMV__REDIRECT_RETURN_URL) {
+    f->result.outcome = SMV_OUTCOME_RETURN_URL;
+    f->result.final_url = smv__strdup(a, f->redir.current.href);
+    if (!f->result.final_url) { finish(f, SMV_ERR_NOMEM, "out of memory"); return; }
+    smv__conn *c = f->conn;
+    f->conn = NULL;
+    if (keep_alive) smv__conn_pool_put(c);
+    else smv__conn_close(c);
+    complete(f, 0);
+    return;
+  }
+  /* The final response. */
+  f->result.final_url = smv__strdup(a, h->url);
+  rc = f->result.final_url ? take_body(f) : SMV_ERR_NOMEM;
+  if (rc) {
+    finish(f, rc, "%s (final response from %s)", smv_strerror(rc), h->url);
+    return;
+  }
+  if (f->cfg.single_request) {
+    f->result.body = f->body;
+    f->result.body_len = f->body_len;
+    f->body = NULL;
+    f->body_len = f->body_cap = 0;
+  }
+  if (f->status >= 200 && f->status < 300) f->result.outcome = SMV_OUTCOME_COMPLETED;
+  else if (f->cfg.single_request && f->status >= 300 && f->status < 400) f->result.outcome = SMV_OUTCOME_COMPLETED;
+  else {
+    f->result.outcome = SMV_OUTCOME_SERVICE_ERROR;
+    f->result.error = SMV_ERR_SERVICE_ERROR;
+  }
+  complete(f, keep_alive);
+}
+
+/* ---- connection events --------------------------------------------------------------------------- */
+static void send_request(smv_flow *f);
+static void connect_next(smv_flow *f);
+
+static void conn_data(smv__conn *c, const char *buf, size_t len, void *ud) {
+  (void)c;
+  smv_flow *f = ud;
+  if (f->ph == PH_SEND || f->ph == PH_WAIT) set_phase(f, PH_RECEIVE);
+  uv_timer_start(&f->phase_timer, on_phase_timeout, f->cfg.response_timeout_ms, 0);
+  f->resp_bytes += len;
+  size_t off = 0;
+  while (off < len && !f->finished && f->ph != PH_IDLE) {
+    size_t used = 0;
+    int rc = smv__http_response_feed(&f->resp, buf + off, len - off, &used);
+    if (rc) {
+      finish(f, rc, "%s (from %s)", smv_strerror(rc), cur_hop(f) ? cur_hop(f)->url : "");
+      return;
+    }
+    if (used == 0) break;
+    off += used;
+  }
+  /* Bytes after a complete response on a connection we would reuse: the server is speaking out of
+   * turn, so the connection must not be pooled (hop_done already moved on; conn_data for the next hop
+   * will see them as garbage and fail). */
+}
+
+static void conn_closed(smv__conn *c, int err, void *ud) {
+  (void)c;
+  smv_flow *f = ud;
+  if (f->finished) return;
+  smv_hop *h = cur_hop(f);
+  if (err == 0 && f->ph == PH_RECEIVE) {
+    /* A response delimited by the close completes here. */
+    int rc = smv__http_response_eof(&f->resp);
+    if (rc == 0) return; /* complete callback ran */
+    err = rc;
+  }
+  if (h && h->reused && f->resp_bytes == 0 && !f->retried_reuse) {
+    /* The server closed an idle keep-alive connection as we reused it: one retry on a fresh one. */
+    f->retried_reuse = 1;
+    smv__conn_close(f->conn);
+    f->conn = NULL;
+    h->reused = 0;
+    f->addr_idx = 0;
+    f->addrs.count = 0;
+    hop_start(f);
+    return;
+  }
+  if (err == 0) err = f->resp_bytes ? SMV_ERR_HTTP_EOF : SMV_ERR_CONN_RESET;
+  finish(f, err, "%s (%s)", smv_strerror(err), h ? h->url : "");
+}
+
+static void conn_written(smv__conn *c, int err, void *ud) {
+  (void)c;
+  smv_flow *f = ud;
+  if (f->finished) return;
+  if (err) {
+    finish(f, err, "%s while sending the request", smv_strerror(err));
+    return;
+  }
+  if (f->ph == PH_SEND) set_phase(f, PH_WAIT);
+}
+
+static void conn_ready(smv__conn *c, int err, void *ud);
+static const smv__conn_events conn_events = {conn_ready, conn_data, conn_closed, conn_written};
+
+static void conn_ready(smv__conn *c, int err, void *ud) {
+  smv_flow *f = ud;
+  if (f->finished) return;
+  smv_hop *h = cur_hop(f);
+  if (err) {
+    int tcp_stage = !c->connected;
+    smv__conn_close(c);
+    f->conn = NULL;
+    if (tcp_stage && (err == SMV_ERR_CONNECT_REFUSED || err == SMV_ERR_CONNECT_UNREACH || err == SMV_ERR_CONNECT) &&
+        f->addr_idx < f->addrs.count) {
+      trace(f, SMV_TRACE_CONNECT, "%s failed: %s; trying the next address", h->remote, smv_strerror(err));
+      connect_next(f);
+      return;
+    }
+    finish(f, err, "%s (%s, %s)", smv_strerror(err), h->remote, h->url);
+    return;
+  }
+  f->result.stats.connections++;
+  if (!f->result.path.local[0]) snprintf(f->result.path.local, sizeof(f->result.path.local), "%s", c->local_text);
+  snprintf(h->local, sizeof(h->local), "%s", c->local_text);
+  if (c->tls) {
+    set_phase(f, PH_TLS); /* records the TLS time: connect time was recorded when TCP finished */
+    h->tls = smv__tls_version_name(c->tls);
+    if (smv__tls_resumed(c->tls)) f->result.stats.tls_resumed++;
+    else f->result.stats.tls_full++;
+    trace(f, SMV_TRACE_TLS, "%s %s", h->tls, smv__tls_cipher_name(c->tls));
+  }
+  send_request(f);
+}
+
+static void connect_next(smv_flow *f) {
+  smv_client *cl = f->client;
+  smv_hop *h = cur_hop(f);
+  const smv__url *u = &f->redir.current;
+  char host[256];
+  snprintf(host, sizeof(host), "%.*s", (int)u->host.len, u->href + u->host.off);
+  char key[320];
+  snprintf(key, sizeof(key), "%.*s://%s:%u%%%s", (int)u->scheme.len, u->href + u->scheme.off, host,
+           u->port_num, f->bound ? f->verdict.path.name : "");
+  smv__conn *c;
+  int rc = smv__conn_new(cl, key, host, u->port_num, u->is_http == 2, &c);
+  if (rc) {
+    finish(f, rc, "%s", smv_strerror(rc));
+    return;
+  }
+  const struct sockaddr *sa = (const struct sockaddr *)&f->addrs.addrs[f->addr_idx++];
+  f->conn = c;
+  set_phase(f, PH_CONNECT);
+  rc = smv__conn_connect(c, f->bound ? &f->verdict.path : NULL, sa, &conn_events, f);
+  snprintf(h->remote, sizeof(h->remote), "%s", c->remote_text);
+  trace(f, SMV_TRACE_CONNECT, "connecting to %s%s%s", c->remote_text, f->bound ? " via " : "",
+        f->bound ? f->verdict.path.name : "");
+  if (rc) {
+    smv__conn_close(c);
+    f->conn = NULL;
+    if (f->addr_idx < f->addrs.count && (rc == SMV_ERR_CONNECT_UNREACH || rc == SMV_ERR_CONNECT)) {
+      connect_next(f);
+      return;
+    }
+    finish(f, rc, "%s (%s)", smv_strerror(rc), h->remote);
+  }
+}
+
+static void send_request(smv_flow *f) {
+  smv__alloc *a = &f->client->alloc;
+  smv_hop *h = cur_hop(f);
+  char cookie[1024];
+  size_t clen = smv__cookie_header(&f->jar, &f->redir.current, cookie, sizeof(cookie));
+  const char *method = f->cfg.method ? f->cfg.method : (f->cfg.body ? "POST" : "GET");
+  h->method = method;
+  /* Host is the authority of the URL (RFC 9112 section 3.2): the host as written, with a non-default
+   * port. */
+  char hosthdr[300];
+  if (smv__url_host_header(&f->redir.current, hosthdr, sizeof(hosthdr)) == 0) {
+    finish(f, SMV_ERR_LOCATION_BAD, "host too long");
+    return;
+  }
+  smv__span tg = smv__url_target(&f->redir.current);
+  char target[SMV__URL_MAX];
+  snprintf(target, sizeof(target), "%.*s", (int)tg.len, f->redir.current.href + tg.off);
+  smv__http_request_spec spec;
+  memset(&spec, 0, sizeof(spec));
+  spec.method = method;
+  spec.target = target;
+  spec.host = hosthdr;
+  spec.cookie = clen ? cookie : NULL;
+  spec.body = f->cfg.body;
+  spec.body_len = f->cfg.body ? f->cfg.body_len : 0;
+  spec.content_type = f->cfg.body ? (f->cfg.content_type ? f->cfg.content_type : "application/json") : NULL;
+  size_t need = strlen(target) + strlen(hosthdr) + clen + spec.body_len + 256 +
+                (spec.content_type ? strlen(spec.content_type) : 0);
+  smv__free(a, f->req);
+  f->req = smv__malloc(a, need);
+  if (!f->req) { finish(f, SMV_ERR_NOMEM, "out of memory"); return; }
+  long n = smv__http_request_write(&spec, f->req, need);
+  if (n < 0) { finish(f, (int)n, "%s (building the request)", smv_strerror((int)n)); return; }
+  f->req_len = (size_t)n;
+  reset_response(f);
+  smv__http_limits lim = {f->cfg.max_header_bytes, f->cfg.max_body_bytes, 0, 0};
+  smv__http_response_init(&f->resp, &lim, method, f->scratch, sizeof(f->scratch), &resp_cbs, f);
+  set_phase(f, PH_SEND);
+  trace(f, SMV_TRACE_REQUEST, "%s %.*s%s", method, (int)smv__url_target(&f->redir.current).len,
+        f->redir.current.href + smv__url_target(&f->redir.current).off, clen ? " (with cookies)" : "");
+  int rc = smv__conn_write(f->conn, f->req, f->req_len);
+  if (rc) finish(f, rc, "%s while sending the request", smv_strerror(rc));
+}
+
+static void on_dns(void *ud, int err, const smv__dns_answer *ans) {
+  smv_flow *f = ud;
+  if (f->finished) return;
+  if (err) {
+    const smv__url *u = &f->redir.current;
+    finish(f, err, "%s: %.*s", smv_strerror(err), (int)u->host.len, u->href + u->host.off);
+    return;
+  }
+  f->addrs = *ans;
+  f->addr_idx = 0;
+  char list[200] = "";
+  for (size_t i = 0; i < ans->count && i < 3; i++) {
+    char one[64] = "";
+    const struct sockaddr *sa = (const struct sockaddr *)&ans->addrs[i];
+    if (sa->sa_family == AF_INET) uv_ip4_name((const struct sockaddr_in *)sa, one, sizeof(one));
+    else uv_ip6_name((const struct sockaddr_in6 *)sa, one, sizeof(one));
+    size_t l = strlen(list);
+    snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", one);
+  }
+  trace(f, SMV_TRACE_DNS, "%.*s -> %s", (int)f->redir.current.host.len, f->redir.current.href + f->redir.current.host.off, list);
+  connect_next(f);
+}
+
+static int literal_address(const smv__url *u, smv__dns_answer *out) {
+  memset(out, 0, sizeof(*out));
+  if (u->host_kind == SMV__HOST_IPV4) {
+    struct sockaddr_in *s = (struct sockaddr_in *)&out->addrs[0];
+    s->sin_family = AF_INET;
+    s->sin_port = htons(u->port_num);
+    memcpy(&s->sin_addr, u->ip, 4);
+  } else if (u->host_kind == SMV__HOST_IPV6) {
+    struct sockaddr_in6 *s = (struct sockaddr_in6 *)&out->addrs[0];
+    s->sin6_family = AF_INET6;
+    s->sin6_port = htons(u->port_num);
+    memcpy(&s->sin6_addr, u->ip, 16);
+  } else {
+    return 0;
+  }
+  out->count = 1;
+  return 1;
+}
+
+static void hop_start(smv_flow *f) {
+  smv_client *cl = f->client;
+  int rc = hop_push(f);
+  if (rc) { finish(f, rc, "out of memory"); return; }
+  smv_hop *h = cur_hop(f);
+  const smv__url *u = &f->redir.current;
+  if (f->watching && f->watch.lost) {
+    finish(f, SMV_ERR_PATH_LOST, "%s", f->watch.reason);
+    return;
+  }
+  char host[256];
+  snprintf(host, sizeof(host), "%.*s", (int)u->host.len, u->href + u->host.off);
+  char key[320];
+  snprintf(key, sizeof(key), "%.*s://%s:%u%%%s", (int)u->scheme.len, u->href + u->scheme.off, host,
+           u->port_num, f->bound ? f->verdict.path.name : "");
+  smv__conn *c = smv__conn_pool_take(cl, key);
+  if (c) {
+    f->conn = c;
+    smv__conn_attach(c, &conn_events, f);
+    h->reused = 1;
+    h->tls = c->tls ? smv__tls_version_name(c->tls) : "none";
+    snprintf(h->remote, sizeof(h->remote), "%s", c->remote_text);
+    snprintf(h->local, sizeof(h->local), "%s", c->local_text);
+    trace(f, SMV_TRACE_CONNECT, "reusing the connection to %s", c->remote_text);
+    send_request(f);
+    return;
+  }
+  if (literal_address(u, &f->addrs)) {
+    f->addr_idx = 0;
+    connect_next(f);
+    return;
+  }
+  if (!f->dns) {
+    if (!f->have_dns_servers && f->bound) {
+      const smv__platform *p = &cl->platform;
+      rc = p->ops->dns_servers(p->user_data, &f->verdict.path, f->cfg.dns_servers, &f->dns_servers);
+      if (rc) { finish(f, rc, "%s for %s", smv_strerror(rc), f->verdict.path.name); return; }
+      f->have_dns_servers = 1;
+    } else if (!f->have_dns_servers && f->cfg.dns_servers) {
+      rc = smv__dns_parse_csv(f->cfg.dns_servers, &f->dns_servers);
+      if (rc) { finish(f, rc, "bad --dns list: %s", f->cfg.dns_servers); return; }
+      f->have_dns_servers = 1;
+    }
+    rc = smv__dns_new(cl, f->bound ? &f->verdict.path : NULL, f->have_dns_servers ? &f->dns_servers : NULL, &f->dns);
+    if (rc) { finish(f, rc, "%s (DNS setup on %s)", smv_strerror(rc), f->bound ? f->verdict.path.name : "default"); return; }
+  }
+  set_phase(f, PH_DNS);
+  f->result.stats.dns_queries++;
+  smv__dns_resolve(f->dns, host, u->port_num, on_dns, f);
+}
+
+/* ---- path ---------------------------------------------------------------------------------------- */
+static void on_watch(uv_poll_t *p, int status, int events) {
+  (void)status; (void)events;
+  smv_flow *f = p->data;
+  const smv__platform *pf = &f->client->platform;
+  if (f->finished || !f->watching) return;
+  int rc = pf->ops->watch_process(pf->user_data, &f->watch);
+  if (rc == SMV_ERR_PATH_LOST) finish(f, SMV_ERR_PATH_LOST, "%s", f->watch.reason);
+}
+
+static int choose_path(smv_flow *f) {
+  smv_client *cl = f->client;
+  const smv__platform *p = &cl->platform;
+  smv__snapshot *snap = smv__malloc(&cl->alloc, sizeof(*snap));
+  if (!snap) return SMV_ERR_NOMEM;
+  int rc = p->ops->snapshot(p->user_data, snap);
+  if (rc == 0) {
+    smv__choose_opts o = {f->cfg.interface, f->cfg.declared_carrier, f->cfg.allow_vpn_bypass};
+    rc = p->ops->choose(p->user_data, snap, &o, &f->verdict);
+  }
+  smv__free(&cl->alloc, snap);
+  snprintf(f->result.path.evidence, sizeof(f->result.path.evidence), "%s", f->verdict.evidence);
+  if (rc) return rc;
+  f->bound = 1;
+  trace(f, SMV_TRACE_PATH, "%s %s%s (%s)", f->verdict.path.name, smv_path_class_name(f->verdict.cls),
+        f->verdict.declared ? ", declared" : "", f->verdict.evidence);
+  if (p->ops->watch_start && p->ops->watch_start(p->user_data, &f->verdict.path, &f->watch) == 0 && f->watch.fd >= 0) {
+    if (uv_poll_init(cl->loop, &f->watch_poll, f->watch.fd) == 0) {
+      f->watch_poll.data = f;
+      f->open_handles++;
+      uv_poll_start(&f->watch_poll, UV_READABLE, on_watch);
+      f->watching = 1;
+    } else {
+      p->ops->watch_stop(p->user_data, &f->watch);
+    }
+  }
+  return 0;
+}
+
+static void on_begin(uv_timer_t *t) {
+  smv_flow *f = t->data;
+  int rc = choose_path(f);
+  if (rc) {
+    finish(f, rc, "%s: %s", smv_strerror(rc), f->verdict.evidence[0] ? f->verdict.evidence : "no evidence");
+    return;
+  }
+  hop_start(f);
+}
+
+/* ---- public -------------------------------------------------------------------------------------- */
+static size_t opt_len(const char *s) { return s ? strlen(s) + 1 : 0; }
+
+static const char *copy_str(char **dst, const char *s) {
+  if (!s) return NULL;
+  size_t n = strlen(s) + 1;
+  memcpy(*dst, s, n);
+  const char *r = *dst;
+  *dst += n;
+  return r;
+}
+
+int smv_flow_start(smv_client *cl, const char *url, const smv_config *cfg, smv_done_cb cb,
+                   void *user_data, smv_flow **out) {
+  if (!cl || !url || !cfg || cfg->version != SMV_CONFIG_VERSION) return SMV_ERR_INVALID_ARG;
+  if (cl->freeing) return SMV_ERR_CANCELLED;
+  if (cfg->body && cfg->body_len > 16u * 1024 * 1024) return SMV_ERR_INVALID_ARG;
+  smv__alloc *a = &cl->alloc;
+  a->peak = a->current;  /* the heap peak is per flow */
+  smv_flow *f = smv__calloc(a, 1, sizeof(*f));
+  if (!f) return SMV_ERR_NOMEM;
+  f->client = cl;
+  f->cfg = *cfg;
+  size_t n = opt_len(cfg->interface) + opt_len(cfg->dns_servers) + opt_len(cfg->return_url) +
+             opt_len(cfg->method) + opt_len(cfg->content_type) + (cfg->body ? cfg->body_len + 1 : 0);
+  if (n) {
+    f->strings = smv__malloc(a, n);
+    if (!f->strings) { smv__free(a, f); return SMV_ERR_NOMEM; }
+    char *p = f->strings;
+    f->cfg.interface = copy_str(&p, cfg->interface);
+    f->cfg.dns_servers = copy_str(&p, cfg->dns_servers);
+    f->cfg.return_url = copy_str(&p, cfg->return_url);
+    f->cfg.method = copy_str(&p, cfg->method);
+    f->cfg.content_type = copy_str(&p, cfg->content_type);
+    if (cfg->body) {
+      memcpy(p, cfg->body, cfg->body_len);
+      p[cfg->body_len] = '\0';
+      f->cfg.body = p;
+    }
+  }
+  if (f->cfg.return_url) {
+    if (smv__url_parse(&f->return_url, f->cfg.return_url, strlen(f->cfg.return_url)) != 0) {
+      smv__free(a, f->strings);
+      smv__free(a, f);
+      return SMV_ERR_URL_PARSE;
+    }
+    f->has_return_url = 1;
+  }
+  smv__redirect_policy pol = {f->cfg.max_redirects, f->cfg.no_http, f->cfg.max_location_bytes,
+                              f->has_return_url ? &f->return_url : NULL};
+  int rc = smv__redirect_start(&f->redir, &pol, url, strlen(url));
+  if (rc) {
+    smv__free(a, f->strings);
+    smv__free(a, f);
+    return rc;
+  }
+  smv__cookie_jar_init(&f->jar);
+  uv_timer_init(cl->loop, &f->deadline);
+  uv_timer_init(cl->loop, &f->phase_timer);
+  f->deadline.data = f->phase_timer.data = f;
+  f->open_handles = 2;
+  f->cb = cb;
+  f->ud = user_data;
+  f->t0_ns = f->phase_t0_ns = uv_hrtime();
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  f->result.started_unix_ms = (double)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+  f->next = cl->flows;
+  cl->flows = f;
+  if (out) *out = f;
+  uv_timer_start(&f->deadline, on_deadline, f->cfg.max_time_ms, 0);
+  /* The work starts from the loop, so that the callback never runs inside smv_flow_start. */
+  uv_timer_start(&f->phase_timer, on_begin, 0, 0);
+  return 0;
+}
+
+void smv__flows_cancel_all(smv_client *cl) {
+  while (cl->flows) smv_flow_cancel(cl->flows);
+}
+
+void smv_flow_cancel(smv_flow *f) {
+  if (!f || f->finished || f->in_callback) return;
+  finish(f, SMV_ERR_CANCELLED, "cancelled");
+}

@@ -1,0 +1,88 @@
+/* The I/O driver's internal structures: the client (what lives across flows), connections, DNS. */
+#ifndef SMV_IO_INTERNAL_H
+#define SMV_IO_INTERNAL_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "core/alloc.h"
+#include "io/tls.h"
+#include "platform.h"
+#include "smv.h"
+
+typedef struct smv__conn smv__conn;
+
+struct smv_client {
+  uv_loop_t *loop;
+  smv__alloc alloc;
+  smv__tls_conf *tls;           /* made on first https use: trusting the store costs nothing before */
+  smv_client_options opts;
+  char *cacert_file, *ca_dir;
+  smv__platform platform;
+  smv__conn *idle;              /* keep-alive pool: connections between flows/hops */
+  unsigned nidle;
+  struct smv_flow *flows;       /* running flows (cancelled on free) */
+  int freeing;
+  unsigned pending_closes;      /* handles still closing: memory is released when this reaches 0 */
+};
+
+/* ---- Connections (conn.c) ------------------------------------------------------------------------ */
+typedef struct smv__conn_events {
+  /* Connected and, for TLS, handshake done (err 0), or failed. */
+  void (*ready)(smv__conn *c, int err, void *ud);
+  /* Plaintext from the peer. */
+  void (*data)(smv__conn *c, const char *buf, size_t len, void *ud);
+  /* The peer closed (err 0: clean EOF / close_notify) or the connection failed. */
+  void (*closed)(smv__conn *c, int err, void *ud);
+  /* A write finished (err 0) or failed. */
+  void (*written)(smv__conn *c, int err, void *ud);
+} smv__conn_events;
+
+struct smv__conn {
+  smv_client *client;
+  uv_tcp_t tcp;
+  smv__tls *tls;                /* NULL: plain HTTP */
+  int fd;
+  int connected, ready, closing, reading, writing, dead;
+  char key[320];                /* reuse key: "https://host:port%ifname" */
+  char host[256];
+  unsigned port;
+  struct sockaddr_storage remote;
+  char remote_text[64], local_text[64];
+  const smv__conn_events *ev;
+  void *ud;
+  const smv__path *path;        /* while connecting: the local address is checked against it */
+  uv_connect_t connect_req;
+  uv_write_t write_req;
+  uv_buf_t write_buf;
+  const char *plain_out;        /* plaintext being written through TLS */
+  size_t plain_out_len;
+  char *rbuf;                   /* plain HTTP read buffer */
+  uint64_t idle_since_ns;
+  smv__conn *next;
+  unsigned requests;            /* requests sent on this connection */
+};
+
+/* A new connection, not yet connected. */
+int smv__conn_new(smv_client *cl, const char *key, const char *host, unsigned port, int tls,
+                  smv__conn **out);
+/* Opens a socket bound to path, connects to addr (TCP_NODELAY), checks the local address against the
+ * path, and runs the TLS handshake; ev->ready reports the end. */
+int smv__conn_connect(smv__conn *c, const smv__path *path, const struct sockaddr *addr,
+                      const smv__conn_events *ev, void *ud);
+/* Reassigns the event handlers (a pooled connection taken by a new hop). */
+void smv__conn_attach(smv__conn *c, const smv__conn_events *ev, void *ud);
+/* Writes len bytes (through TLS when on); ev->written reports the end. One write at a time; buf must
+ * stay valid until then. */
+int smv__conn_write(smv__conn *c, const char *buf, size_t len);
+/* Closes (abortive for failed connections); the memory goes when libuv has closed the handle. */
+void smv__conn_close(smv__conn *c);
+/* Keep-alive pool. */
+void smv__conn_pool_put(smv__conn *c);
+smv__conn *smv__conn_pool_take(smv_client *cl, const char *key);
+void smv__conn_pool_clear(smv_client *cl);
+/* Makes the client's TLS conf if it has none. */
+int smv__client_tls(smv_client *cl, smv__tls_conf **out);
+
+#endif

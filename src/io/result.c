@@ -1,0 +1,115 @@
+/* The result object: JSON rendering (the CLI contract of DESIGN.md section 4) and release. */
+#include <cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/seed_json.h"
+#include "io/result.h"
+#include "smv.h"
+
+static const char *outcome_name(smv_outcome o) {
+  switch (o) {
+  case SMV_OUTCOME_RETURN_URL: return "return_url";
+  case SMV_OUTCOME_COMPLETED: return "completed";
+  case SMV_OUTCOME_SERVICE_ERROR: return "service_error";
+  case SMV_OUTCOME_ERROR: break;
+  }
+  return "error";
+}
+
+static cJSON *str_or_null(const char *s) { return s ? cJSON_CreateString(s) : cJSON_CreateNull(); }
+
+char *smv_result_json(const smv_result *r, int pretty) {
+  /* Rendered with the default allocator (not a client's, which may be gone); returned as malloc(). */
+  smv__alloc *prev = smv__alloc_current();
+  smv__alloc_set_current(NULL);
+  smv__json_hooks_install();
+  char *out = NULL;
+  cJSON *o = cJSON_CreateObject();
+  if (!o) goto done;
+  cJSON_AddStringToObject(o, "outcome", outcome_name(r->outcome));
+  if (r->outcome == SMV_OUTCOME_ERROR) {
+    cJSON *e = cJSON_AddObjectToObject(o, "error");
+    if (e) {
+      cJSON_AddStringToObject(e, "code", smv_errname(r->error));
+      cJSON_AddStringToObject(e, "message", r->error_message ? r->error_message : smv_strerror(r->error));
+    }
+  }
+  cJSON_AddItemToObject(o, "final_url", str_or_null(r->final_url));
+  if (r->http_status)
+    cJSON_AddNumberToObject(o, "http_status", r->http_status);
+  else
+    cJSON_AddNullToObject(o, "http_status");
+  if (r->token) cJSON_AddStringToObject(o, "token", r->token);
+  if (r->return_url_present) cJSON_AddItemToObject(o, "return_url", str_or_null(r->return_url));
+  if (r->service_error.present) {
+    cJSON *se = cJSON_AddObjectToObject(o, "service_error");
+    if (se) {
+      cJSON_AddNumberToObject(se, "id", (double)r->service_error.id);
+      cJSON_AddItemToObject(se, "name", str_or_null(r->service_error.name));
+      cJSON_AddItemToObject(se, "description", str_or_null(r->service_error.description));
+    }
+  }
+  cJSON *p = cJSON_AddObjectToObject(o, "path");
+  if (p) {
+    cJSON_AddItemToObject(p, "interface", r->path.interface[0] ? cJSON_CreateString(r->path.interface) : cJSON_CreateNull());
+    cJSON_AddStringToObject(p, "class", smv_path_class_name(r->path.cls));
+    cJSON_AddBoolToObject(p, "declared", r->path.declared);
+    cJSON_AddBoolToObject(p, "default_route", r->path.default_route);
+    cJSON_AddItemToObject(p, "local", r->path.local[0] ? cJSON_CreateString(r->path.local) : cJSON_CreateNull());
+    if (r->path.evidence[0]) cJSON_AddStringToObject(p, "evidence", r->path.evidence);
+  }
+  cJSON *hops = cJSON_AddArrayToObject(o, "hops");
+  for (size_t i = 0; hops && i < r->hop_count; i++) {
+    const smv_hop *h = &r->hops[i];
+    cJSON *j = cJSON_CreateObject();
+    if (!j) continue;
+    cJSON_AddStringToObject(j, "url", h->url ? h->url : "");
+    if (h->status) cJSON_AddNumberToObject(j, "status", h->status);
+    else cJSON_AddNullToObject(j, "status");
+    cJSON_AddStringToObject(j, "tls", h->tls ? h->tls : "none");
+    cJSON_AddBoolToObject(j, "reused", h->reused);
+    cJSON_AddItemToObject(j, "remote", h->remote[0] ? cJSON_CreateString(h->remote) : cJSON_CreateNull());
+    cJSON_AddNumberToObject(j, "ms", (double)(long)(h->ms * 10 + 0.5) / 10);
+    cJSON_AddItemToArray(hops, j);
+  }
+  cJSON *s = cJSON_AddObjectToObject(o, "stats");
+  if (s) {
+    cJSON_AddNumberToObject(s, "connections", r->stats.connections);
+    cJSON_AddNumberToObject(s, "tls_full", r->stats.tls_full);
+    cJSON_AddNumberToObject(s, "tls_resumed", r->stats.tls_resumed);
+    cJSON_AddNumberToObject(s, "dns_queries", r->stats.dns_queries);
+    cJSON_AddNumberToObject(s, "heap_peak_bytes", (double)r->stats.heap_peak_bytes);
+    cJSON_AddNumberToObject(s, "ms", (double)(long)(r->stats.ms * 10 + 0.5) / 10);
+  }
+  char *text = pretty ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
+  if (text) {
+    /* cJSON's buffer carries smv's allocation header; the caller gets a plain malloc() copy. */
+    size_t n = strlen(text);
+    out = malloc(n + 1);
+    if (out) memcpy(out, text, n + 1);
+    cJSON_free(text);
+  }
+done:
+  cJSON_Delete(o);
+  smv__alloc_set_current(prev);
+  return out;
+}
+
+void smv__result_clear(smv__alloc *a, smv_result *r) {
+  smv__free(a, r->error_message);
+  smv__free(a, r->final_url);
+  smv__free(a, r->token);
+  smv__free(a, r->return_url);
+  smv__free(a, r->service_error.name);
+  smv__free(a, r->service_error.description);
+  for (size_t i = 0; i < r->hop_count; i++) {
+    smv__free(a, r->hops[i].url);
+    smv__free(a, r->hops[i].location);
+    smv__free(a, r->hops[i].response_headers);
+  }
+  smv__free(a, r->hops);
+  smv__free(a, r->body);
+  memset(r, 0, sizeof(*r));
+}
