@@ -17,7 +17,7 @@
 #include "core/url.h"
 
 #define SMV__COOKIE_MAX 16
-#define SMV__COOKIE_STORE 4096   /* bytes of names, values, domains and paths together */
+#define SMV__COOKIE_STORE 2048   /* bytes of names, values, domains and paths together */
 
 typedef struct smv__cookie {
   unsigned short name, name_len, value, value_len, domain, domain_len, path, path_len;

@@ -17,7 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SMV__URL_MAX 8192   /* href bytes, including the NUL; Locations are limited to 4 KiB */
+#define SMV__URL_MAX 4608   /* href bytes, including the NUL: a 4 KiB Location plus its base. Kept
+                              small because flows hold URLs in place (the per-flow heap budget). */
 
 typedef struct smv__span {
   uint16_t off;
@@ -48,11 +49,19 @@ typedef struct smv__url {
   unsigned char ip[16];      /* for IPV4 (4 bytes) and IPV6 (16 bytes) */
 } smv__url;
 
-/* Parses an absolute URL. Returns 0 or SMV_ERR_URL_PARSE. */
+/* Parses an absolute URL of len bytes (NUL bytes inside are refused, not taken as the end). The
+ * href is normalised: scheme and host lower-case, default port dropped, escapes of unreserved
+ * characters decoded and other escapes in upper-case hex, dot segments removed from a path that
+ * starts with '/', an empty http(s) path made "/". Port 0 and ports above 65535 are refused for
+ * http(s); a host whose last label is a number must be a dotted quad; reg-names follow DNS length
+ * rules (labels 1-63, 253 octets, one trailing dot kept). Parsing an href again gives the same href.
+ * s must not point into out. On failure out is zeroed (href_len 0). Returns 0 or SMV_ERR_URL_PARSE. */
 int smv__url_parse(smv__url *out, const char *s, size_t len);
 
-/* Resolves reference ref against base (RFC 3986 section 5.2, remove_dot_segments 5.2.4) and
- * normalises the result like smv__url_parse. Returns 0 or SMV_ERR_URL_PARSE. */
+/* Resolves reference ref against base (RFC 3986 section 5.2, strict: "http:x" is not relative;
+ * remove_dot_segments 5.2.4) and normalises the result like smv__url_parse. out may be base.
+ * Uses SMV__URL_MAX bytes of stack; a merged reference longer than that is refused even if it
+ * would normalise shorter. Returns 0 or SMV_ERR_URL_PARSE. */
 int smv__url_resolve(smv__url *out, const smv__url *base, const char *ref, size_t len);
 
 /* The request target: path and query, without the fragment. */
@@ -70,7 +79,7 @@ size_t smv__url_host_header(const smv__url *u, char *buf, size_t cap);
  * "myapp://done". Returns 1 on match. */
 int smv__url_matches_return(const smv__url *target, const smv__url *ret);
 
-/* Same origin for connection reuse: scheme, host, port. */
+/* Same origin for connection reuse: scheme, host, port; URLs without an authority have none. */
 int smv__url_same_origin(const smv__url *a, const smv__url *b);
 
 #endif

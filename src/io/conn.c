@@ -323,7 +323,9 @@ void smv__conn_attach(smv__conn *c, const smv__conn_events *ev, void *ud) {
 }
 
 int smv__conn_write(smv__conn *c, const char *buf, size_t len) {
-  if (c->dead || c->writing || c->plain_out) return SMV_ERR_INTERNAL;
+  /* One request at a time; under TLS the handshake's last flight may still be going out, and the
+   * request waits for it in tls_pump. */
+  if (c->dead || c->plain_out || (!c->tls && c->writing)) return SMV_ERR_INTERNAL;
   c->requests++;
   c->plain_out = buf;
   c->plain_out_len = len;
@@ -381,6 +383,8 @@ void smv__conn_pool_put(smv__conn *c) {
     smv__conn_close(last);
   }
   smv__conn_attach(c, &pool_events, NULL);
+  /* An idle connection must not keep the caller's loop running. */
+  uv_unref((uv_handle_t *)&c->tcp);
   c->idle_since_ns = uv_hrtime();
   c->next = cl->idle;
   cl->idle = c;
@@ -396,6 +400,7 @@ smv__conn *smv__conn_pool_take(smv_client *cl, const char *key) {
       smv__conn_close(c);
       return NULL;
     }
+    uv_ref((uv_handle_t *)&c->tcp);
     return c;
   }
   return NULL;

@@ -19,7 +19,6 @@
 #include "io/result.h"
 
 #define SMV__LOCATIONS_MAX 4
-#define SMV__HEADER_SCRATCH 8192   /* one header line (a Location may be 4 KiB) */
 
 typedef enum phase { PH_IDLE, PH_DNS, PH_CONNECT, PH_TLS, PH_SEND, PH_WAIT, PH_RECEIVE, PH_DONE } phase;
 
@@ -31,8 +30,7 @@ struct smv_flow {
   smv_done_cb cb;
   void *ud;
   smv__redirect redir;
-  smv__url return_url;
-  int has_return_url;
+  smv__url *return_url;         /* allocated only when given */
   smv__cookie_jar jar;
   smv__verdict verdict;
   int bound;                    /* verdict.path is the path every socket is bound to */
@@ -49,7 +47,8 @@ struct smv_flow {
   phase ph;
   int retried_reuse;            /* a reused connection that died before answering was retried */
   smv__http_response resp;
-  char scratch[SMV__HEADER_SCRATCH];
+  char *scratch;                /* one header line: sized from max_location_bytes */
+  size_t scratch_size;
   char *req;
   size_t req_len;
   char *body;
@@ -61,6 +60,7 @@ struct smv_flow {
   char *hdr_text;               /* response headers, for the HAR */
   size_t hdr_len, hdr_cap;
   int status;
+  int resp_complete, resp_keep_alive;
   size_t resp_bytes;
   smv_result result;
   size_t hops_cap;
@@ -129,6 +129,8 @@ static void on_handle_closed(uv_handle_t *h) {
   smv_flow *f = h->data;
   if (--f->open_handles == 0) {
     smv__alloc *a = &f->client->alloc;
+    smv__free(a, f->return_url);
+    smv__free(a, f->scratch);
     smv__free(a, f->strings);
     smv__free(a, f);
   }
@@ -214,6 +216,7 @@ static void reset_response(smv_flow *f) {
   f->hdr_len = 0;
   f->status = 0;
   f->resp_bytes = 0;
+  f->resp_complete = 0;
 }
 
 /* ---- finishing ----------------------------------------------------------------------------------- */
@@ -343,9 +346,12 @@ static int on_resp_body(void *ud, const char *data, size_t len) {
 
 static void hop_done(smv_flow *f, int keep_alive);
 
+/* The reader must not be re-initialised from inside its own callback: the flow moves on to the next
+ * hop after the feed returns. */
 static int on_resp_complete(void *ud, int keep_alive) {
   smv_flow *f = ud;
-  hop_done(f, keep_alive);
+  f->resp_complete = 1;
+  f->resp_keep_alive = keep_alive;
   return 0;
 }
 
@@ -456,20 +462,17 @@ static void conn_data(smv__conn *c, const char *buf, size_t len, void *ud) {
   if (f->ph == PH_SEND || f->ph == PH_WAIT) set_phase(f, PH_RECEIVE);
   uv_timer_start(&f->phase_timer, on_phase_timeout, f->cfg.response_timeout_ms, 0);
   f->resp_bytes += len;
-  size_t off = 0;
-  while (off < len && !f->finished && f->ph != PH_IDLE) {
-    size_t used = 0;
-    int rc = smv__http_response_feed(&f->resp, buf + off, len - off, &used);
-    if (rc) {
-      finish(f, rc, "%s (from %s)", smv_strerror(rc), cur_hop(f) ? cur_hop(f)->url : "");
-      return;
-    }
-    if (used == 0) break;
-    off += used;
+  size_t used = 0;
+  int rc = smv__http_response_feed(&f->resp, buf, len, &used);
+  if (rc) {
+    finish(f, rc, "%s (from %s)", smv_strerror(rc), cur_hop(f) ? cur_hop(f)->url : "");
+    return;
   }
-  /* Bytes after a complete response on a connection we would reuse: the server is speaking out of
-   * turn, so the connection must not be pooled (hop_done already moved on; conn_data for the next hop
-   * will see them as garbage and fail). */
+  if (f->resp_complete) {
+    /* Bytes after a complete response: the server spoke out of turn, so the connection cannot carry
+     * another request. */
+    hop_done(f, f->resp_keep_alive && used == len);
+  }
 }
 
 static void conn_closed(smv__conn *c, int err, void *ud) {
@@ -480,8 +483,11 @@ static void conn_closed(smv__conn *c, int err, void *ud) {
   if (err == 0 && f->ph == PH_RECEIVE) {
     /* A response delimited by the close completes here. */
     int rc = smv__http_response_eof(&f->resp);
-    if (rc == 0) return; /* complete callback ran */
-    err = rc;
+    if (rc == 0 && f->resp_complete) {
+      hop_done(f, 0);
+      return;
+    }
+    err = rc ? rc : SMV_ERR_HTTP_EOF;
   }
   if (h && h->reused && f->resp_bytes == 0 && !f->retried_reuse) {
     /* The server closed an idle keep-alive connection as we reused it: one retry on a fresh one. */
@@ -611,7 +617,7 @@ static void send_request(smv_flow *f) {
   f->req_len = (size_t)n;
   reset_response(f);
   smv__http_limits lim = {f->cfg.max_header_bytes, f->cfg.max_body_bytes, 0, 0};
-  smv__http_response_init(&f->resp, &lim, method, f->scratch, sizeof(f->scratch), &resp_cbs, f);
+  smv__http_response_init(&f->resp, &lim, method, f->scratch, f->scratch_size, &resp_cbs, f);
   set_phase(f, PH_SEND);
   trace(f, SMV_TRACE_REQUEST, "%s %.*s%s", method, (int)smv__url_target(&f->redir.current).len,
         f->redir.current.href + smv__url_target(&f->redir.current).off, clen ? " (with cookies)" : "");
@@ -801,18 +807,21 @@ int smv_flow_start(smv_client *cl, const char *url, const smv_config *cfg, smv_d
       f->cfg.body = p;
     }
   }
-  if (f->cfg.return_url) {
-    if (smv__url_parse(&f->return_url, f->cfg.return_url, strlen(f->cfg.return_url)) != 0) {
-      smv__free(a, f->strings);
-      smv__free(a, f);
-      return SMV_ERR_URL_PARSE;
-    }
-    f->has_return_url = 1;
+  int rc = 0;
+  if (f->cfg.max_location_bytes > SMV__URL_MAX - 512) rc = SMV_ERR_INVALID_ARG;
+  /* A header line longer than the scratch is HEADER_TOO_LARGE; a Location up to the limit must fit,
+   * so that an overlong one is reported as LOCATION_TOO_LONG. */
+  f->scratch_size = f->cfg.max_location_bytes + 512;
+  if (!rc && !(f->scratch = smv__malloc(a, f->scratch_size))) rc = SMV_ERR_NOMEM;
+  if (!rc && f->cfg.return_url) {
+    if (!(f->return_url = smv__malloc(a, sizeof(*f->return_url)))) rc = SMV_ERR_NOMEM;
+    else if (smv__url_parse(f->return_url, f->cfg.return_url, strlen(f->cfg.return_url)) != 0) rc = SMV_ERR_URL_PARSE;
   }
-  smv__redirect_policy pol = {f->cfg.max_redirects, f->cfg.no_http, f->cfg.max_location_bytes,
-                              f->has_return_url ? &f->return_url : NULL};
-  int rc = smv__redirect_start(&f->redir, &pol, url, strlen(url));
+  smv__redirect_policy pol = {f->cfg.max_redirects, f->cfg.no_http, f->cfg.max_location_bytes, f->return_url};
+  if (!rc) rc = smv__redirect_start(&f->redir, &pol, url, strlen(url));
   if (rc) {
+    smv__free(a, f->return_url);
+    smv__free(a, f->scratch);
     smv__free(a, f->strings);
     smv__free(a, f);
     return rc;

@@ -1,5 +1,6 @@
 /* smv's mbedTLS 3.6 configuration (full build: client, plus the server side for the sandbox and the
- * test servers). The footprint build uses smv_mbedtls_config_client.h instead.
+ * test servers). The footprint build uses smv_mbedtls_config_client.h, which includes this file and
+ * removes the server side.
  *
  * Choices and why:
  * - TLS 1.2 and 1.3 only, AEAD suites only (AES-GCM, ChaCha20-Poly1305): every operator and service
@@ -62,6 +63,7 @@
 #define MBEDTLS_PK_C
 #define MBEDTLS_PK_PARSE_C
 #define MBEDTLS_PK_WRITE_C
+#define MBEDTLS_GENPRIME        /* certgen's RSA keys (tests of the weak-key refusal); not in the client build */
 
 /* X.509 */
 #define MBEDTLS_X509_USE_C
@@ -91,9 +93,17 @@
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
 #define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
 #define MBEDTLS_SSL_ALL_ALERT_MESSAGES
+/* Required by TLS 1.3 in 3.6 (check_config.h). smv reads the chain only in its verify callback (pins)
+ * and drops the peer certificate from sessions before caching them, so it costs heap only while a
+ * connection is open. */
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
 
 #define MBEDTLS_SSL_IN_CONTENT_LEN  16384
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
+
+/* Static PSA key slots (no dynamic key store: its slices are process-wide allocations that would be
+ * charged to whichever client happened to be running). A TLS 1.3 connection holds a few keys, so the
+ * default 32 would cap the sandbox at a handful of concurrent handshakes. */
+#define MBEDTLS_PSA_KEY_SLOT_COUNT 128
 
 #endif /* SMV_MBEDTLS_CONFIG_H */

@@ -1,0 +1,118 @@
+/* Sockets on a path: opening one already bound, binding by device name, and the post-connect check
+ * that the kernel really used the path's address. The model is curl's bindlocal(): a bind that
+ * fails, fails the connection; nothing is sent unbound. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "platform.h"
+
+int smv__platform_open_socket(const smv__platform *p, const smv__path *path, int family, int type,
+                              int *fd) {
+  *fd = -1;
+  int s = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s < 0) return SMV_ERR_IO;
+  int rc = p->ops->bind_socket(p->user_data, path, s);
+  if (rc != SMV_OK) {
+    int saved = errno;
+    close(s);
+    errno = saved;
+    return rc;
+  }
+  *fd = s;
+  return SMV_OK;
+}
+
+int smv__bind_to_device(const smv__path *path, int fd) {
+  size_t n = strnlen(path->name, sizeof(path->name));
+  if (n == 0 || n >= IFNAMSIZ) {
+    errno = ENODEV;
+    return SMV_ERR_PATH_BIND;
+  }
+#ifdef SO_BINDTODEVICE
+  if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, path->name, (socklen_t)(n + 1)) != 0)
+    return SMV_ERR_PATH_BIND;
+  /* Read it back: a kernel (or seccomp filter) that accepted the call without binding is a failure. */
+  char got[IFNAMSIZ] = {0};
+  socklen_t glen = sizeof(got);
+  if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, got, &glen) != 0) return SMV_ERR_PATH_BIND;
+  if (strcmp(got, path->name) != 0) {
+    errno = EPERM;
+    return SMV_ERR_PATH_BIND;
+  }
+  return SMV_OK;
+#else
+  errno = ENOSYS;
+  return SMV_ERR_PATH_BIND;
+#endif
+}
+
+static int sockaddr_to_addr(const struct sockaddr *sa, smv__addr *a, unsigned *port) {
+  memset(a, 0, sizeof(*a));
+  if (sa->sa_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+    a->family = AF_INET;
+    memcpy(a->bytes, &in->sin_addr, 4);
+    a->prefix = 32;
+    if (port) *port = ntohs(in->sin_port);
+    return 0;
+  }
+  if (sa->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+    a->family = AF_INET6;
+    memcpy(a->bytes, &in6->sin6_addr, 16);
+    a->prefix = 128;
+    if (port) *port = ntohs(in6->sin6_port);
+    return 0;
+  }
+  return -1;
+}
+
+/* The interface's addresses as they are now: the snapshot may be older than the connection. */
+static int current_addrs(const smv__path *path, smv__path *now) {
+  struct ifaddrs *ifa = NULL;
+  if (getifaddrs(&ifa) != 0) return -1;
+  *now = *path;
+  now->naddrs = 0;
+  for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+    if (!i->ifa_addr || strcmp(i->ifa_name, path->name) != 0) continue;
+    smv__addr a;
+    if (sockaddr_to_addr(i->ifa_addr, &a, NULL) != 0) continue;
+    if (i->ifa_netmask) {
+      smv__addr m;
+      unsigned bits = 0;
+      if (sockaddr_to_addr(i->ifa_netmask, &m, NULL) == 0)
+        for (size_t b = 0; b < (a.family == AF_INET ? 4u : 16u); b++)
+          for (int k = 7; k >= 0 && (m.bytes[b] >> k) & 1; k--) bits++;
+      a.prefix = (uint8_t)bits;
+    }
+    if (now->naddrs < SMV__PATH_ADDRS_MAX) now->addrs[now->naddrs++] = a;
+  }
+  freeifaddrs(ifa);
+  return 0;
+}
+
+int smv__check_local_generic(const smv__path *path, int fd, char *local, size_t local_len) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  smv__addr a;
+  unsigned port = 0;
+  if (local && local_len) local[0] = '\0';
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
+      sockaddr_to_addr((const struct sockaddr *)&ss, &a, &port) != 0)
+    return SMV_ERR_PATH_LOCAL_ADDR;
+  if (local && local_len) {
+    char ip[INET6_ADDRSTRLEN];
+    smv__addr_format(&a, ip, sizeof(ip));
+    snprintf(local, local_len, a.family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, port);
+  }
+  smv__path now;
+  const smv__path *check = current_addrs(path, &now) == 0 ? &now : path;
+  return smv__path_has_addr(check, &a) ? SMV_OK : SMV_ERR_PATH_LOCAL_ADDR;
+}

@@ -1,0 +1,126 @@
+/* The modem ops table, for firmware that knows its WAN interface (a router's wwan0, an IoT board's
+ * ppp0): the interface and its DNS servers come from configuration, SMV_MODEM_IF and SMV_MODEM_DNS
+ * in the environment, or smv__modem_configure() from the firmware's own config. The configured
+ * interface is the carrier path by declaration, so no heuristic can refuse it, and nothing else is
+ * ever chosen: without a configured interface a flow fails. The post-connect address check and the
+ * loss watch are the same as on Linux. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "modem_platform.h"
+
+typedef struct modem_config {
+  char ifname[32];
+  char dns[256];
+} modem_config;
+
+static modem_config configured;
+
+void smv__modem_configure(const char *ifname, const char *dns_csv) {
+  snprintf(configured.ifname, sizeof(configured.ifname), "%s", ifname ? ifname : "");
+  snprintf(configured.dns, sizeof(configured.dns), "%s", dns_csv ? dns_csv : "");
+}
+
+/* Explicit configuration first, the environment second. */
+static void config(modem_config *out) {
+  *out = configured;
+  const char *e;
+  if (!out->ifname[0] && (e = getenv("SMV_MODEM_IF"))) snprintf(out->ifname, sizeof(out->ifname), "%s", e);
+  if (!out->dns[0] && (e = getenv("SMV_MODEM_DNS"))) snprintf(out->dns, sizeof(out->dns), "%s", e);
+}
+
+static int modem_snapshot(void *ud, smv__snapshot *out) {
+  (void)ud;
+  int rc = smv__snapshot_from_ifaddrs(out);
+  if (rc == SMV_OK) snprintf(out->source, sizeof(out->source), "modem");
+  return rc;
+}
+
+static int modem_choose(void *ud, const smv__snapshot *snap, const smv__choose_opts *opts, smv__verdict *out) {
+  (void)ud;
+  modem_config c;
+  config(&c);
+  if (opts->interface && opts->interface[0] && strcmp(opts->interface, c.ifname) != 0)
+    return smv__path_choose(snap, opts, out);
+  if (!c.ifname[0]) {
+    memset(out, 0, sizeof(*out));
+    out->index = -1;
+    out->err = SMV_ERR_NO_CARRIER_PATH;
+    snprintf(out->evidence, sizeof(out->evidence),
+             "modem platform: no WAN interface configured (SMV_MODEM_IF or the firmware's configuration)");
+    return out->err;
+  }
+  smv__choose_opts declared = *opts;
+  declared.interface = c.ifname;
+  declared.declared_carrier = 1;
+  int rc = smv__path_choose(snap, &declared, out);
+  if (rc == SMV_OK) {
+    char tail[SMV__VERDICT_TEXT_LEN];
+    snprintf(tail, sizeof(tail), "%s", out->evidence);
+    char *user = strstr(tail, "; declared a carrier path (--carrier)");
+    if (user) *user = '\0'; /* the configuration declared it, not the user */
+    snprintf(out->evidence, sizeof(out->evidence), "configured WAN interface (modem platform): %.440s", tail);
+    /* Configured is not the same as the user's --carrier: the result reports it as the modem's own. */
+    out->declared = 0;
+    out->cls = SMV_PATH_CELLULAR;
+  }
+  return rc;
+}
+
+static int modem_bind(void *ud, const smv__path *path, int fd) {
+  (void)ud;
+  return smv__bind_to_device(path, fd);
+}
+
+static int modem_check_local(void *ud, const smv__path *path, int fd, char *local, size_t len) {
+  (void)ud;
+  return smv__check_local_generic(path, fd, local, len);
+}
+
+static int modem_dns(void *ud, const smv__path *path, const char *override_csv, smv__dns_list *out) {
+  (void)ud;
+  modem_config c;
+  config(&c);
+  if (override_csv && *override_csv) return smv__dns_parse_csv(override_csv, out);
+  if (c.dns[0] && strcmp(path->name, c.ifname) == 0) {
+    int rc = smv__dns_parse_csv(c.dns, out);
+    snprintf(out->source, sizeof(out->source), "modem configuration");
+    return rc == SMV_OK ? SMV_OK : SMV_ERR_INVALID_ARG;
+  }
+  return smv__dns_servers_generic(path, NULL, NULL, out);
+}
+
+static int modem_watch_start(void *ud, const smv__path *path, smv__path_watch *w) {
+  (void)ud;
+  return smv__netlink_watch_start(path, w);
+}
+
+static int modem_watch_process(void *ud, smv__path_watch *w) {
+  (void)ud;
+  return smv__netlink_watch_process(w);
+}
+
+static void modem_watch_stop(void *ud, smv__path_watch *w) {
+  (void)ud;
+  smv__watch_close(w);
+}
+
+static const smv__platform_ops modem_ops = {
+  .version = SMV__PLATFORM_OPS_VERSION,
+  .name = "modem",
+  .snapshot = modem_snapshot,
+  .choose = modem_choose,
+  .bind_socket = modem_bind,
+  .check_local = modem_check_local,
+  .dns_servers = modem_dns,
+  .watch_start = modem_watch_start,
+  .watch_process = modem_watch_process,
+  .watch_stop = modem_watch_stop,
+};
+
+void smv__platform_get(smv__platform *out) {
+  out->ops = &modem_ops;
+  out->user_data = NULL;
+}

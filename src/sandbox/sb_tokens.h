@@ -1,0 +1,51 @@
+/* The pending verifications, keyed by token: an open-addressing hash table, because a benchmark keeps
+ * hundreds of thousands alive for their TTL and every device request looks one up. A token leaves
+ * the table the moment it is used (single use) or expires. */
+#ifndef SMV_SANDBOX_SB_TOKENS_H
+#define SMV_SANDBOX_SB_TOKENS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sandbox/sb_config.h"
+
+typedef enum smv__sb_tok_state {
+  SMV__SB_TOK_FREE = 0,
+  SMV__SB_TOK_DELETED,          /* tombstone: keeps probe chains intact */
+  SMV__SB_TOK_PENDING,          /* waiting for the device at deviceRedirectUrl */
+  SMV__SB_TOK_AT_OPERATOR       /* the device was sent through header enrichment */
+} smv__sb_tok_state;
+
+typedef struct smv__sb_token {
+  char id[37];                  /* UUID text */
+  smv__sb_tok_state state;
+  size_t sub;                   /* subscriber index */
+  char *callback_url;           /* as given, placeholders unreplaced (malloc) */
+  char *return_url;             /* NULL: none (malloc) */
+  uint64_t expires_ms;
+  smv__sb_addr seen_ip;         /* what the device endpoint saw */
+  uint16_t seen_port;
+} smv__sb_token;
+
+typedef struct smv__sb_tokens {
+  smv__sb_token *slots;
+  size_t cap;                   /* a power of two */
+  size_t count;                 /* live tokens */
+  size_t used;                  /* live + tombstones */
+} smv__sb_tokens;
+
+int smv__sb_tokens_init(smv__sb_tokens *t);
+void smv__sb_tokens_free(smv__sb_tokens *t);
+/* A new entry for id (which must not be present), state PENDING, strings NULL. Pointers to entries
+ * are invalidated by the next insert. NULL on no memory. */
+smv__sb_token *smv__sb_tokens_insert(smv__sb_tokens *t, const char *id);
+smv__sb_token *smv__sb_tokens_find(smv__sb_tokens *t, const char *id);
+/* Frees the entry's strings and leaves a tombstone. */
+void smv__sb_tokens_remove(smv__sb_tokens *t, smv__sb_token *tok);
+
+/* 1 when s is a UUID in lower-case canonical text (8-4-4-4-12 hex). */
+int smv__sb_is_uuid(const char *s, size_t len);
+/* Formats 16 random bytes as a version-4 UUID (sets the version and variant bits). */
+void smv__sb_uuid4(const unsigned char rnd[16], char out[37]);
+
+#endif

@@ -1,0 +1,81 @@
+# Shared helpers of the sandbox tests: start `smv sandbox --port 0`, read its ready line, and clean
+# up whatever the test started, pass or fail. Sourced by each test; SMV is the smv binary.
+set -u
+: "${SMV:?SMV must name the smv binary}"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/smv-sbtest.XXXXXX")
+PIDS=""
+cleanup() {
+  for p in $PIDS; do kill "$p" 2>/dev/null; done
+  for p in $PIDS; do wait "$p" 2>/dev/null; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+FAILS=0
+fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
+ok() { echo "ok: $*"; }
+
+json_get() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); 
+for k in sys.argv[2].split("."): d=d[k] if not isinstance(d,list) else d[int(k)]
+print("null" if d is None else d)' "$1" "$2" 2>/dev/null; }
+
+# start_sandbox NAME [args...]: sets API OP CA USER PASS SBPID
+start_sandbox() {
+  local name=$1; shift
+  "$SMV" sandbox --port 0 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  SBPID=$!
+  PIDS="$PIDS $SBPID"
+  for _ in $(seq 100); do
+    [ -s "$WORK/$name.out" ] && break
+    sleep 0.05
+  done
+  local line; line=$(head -1 "$WORK/$name.out")
+  [ -n "$line" ] || { echo "sandbox did not start:"; cat "$WORK/$name.err"; exit 1; }
+  API=$(json_get "$line" api); OP=$(json_get "$line" operator); CA=$(json_get "$line" ca)
+  USER_=$(json_get "$line" user); PASS=$(json_get "$line" password)
+}
+
+# A plain-HTTP callback receiver on a free port that appends each request line to a file.
+# start_receiver FILE [PORT]: sets RPORT RPID
+start_receiver() {
+  local file=$1 port=${2:-0}
+  python3 - "$file" "$port" >"$WORK/recv.port" <<'PY' &
+import http.server, sys, socketserver
+out = sys.argv[1]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        with open(out, "a") as f: f.write(self.path + "\n")
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+socketserver.TCPServer.allow_reuse_address = True
+s = http.server.HTTPServer(("127.0.0.1", int(sys.argv[2])), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+PY
+  RPID=$!
+  PIDS="$PIDS $RPID"
+  for _ in $(seq 100); do [ -s "$WORK/recv.port" ] && break; sleep 0.05; done
+  RPORT=$(head -1 "$WORK/recv.port")
+}
+
+# verify BODY [curl args...]: prints "STATUS BODY"
+verify() {
+  local body=$1; shift
+  curl -s --cacert "$CA" -o "$WORK/resp" -w '%{http_code}' -u "$USER_:$PASS" \
+    -H 'Content-Type: application/json' "$@" --data-binary "$body" "$API/mi/verification/1/verify"
+  printf ' '
+  cat "$WORK/resp"
+}
+
+# wait_for FILE PATTERN SECONDS
+wait_for() {
+  for _ in $(seq $(($3 * 10))); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+finish() {
+  if [ "$FAILS" -ne 0 ]; then echo "$FAILS failure(s)"; exit 1; fi
+  echo "all passed"
+}

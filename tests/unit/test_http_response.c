@@ -1,0 +1,748 @@
+/* The response reader: our own framing cases, limits, 1xx, HEAD/204/304, keep-alive, and llhttp's
+ * response suite. Every response goes through run_splits(), which feeds it whole, split at every
+ * byte boundary and one byte at a time, and fails unless all of them give the same events and
+ * result. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "core/http_response.h"
+#include "smv.h"
+
+/* ---- event log ---------------------------------------------------------------------------------- */
+
+#define LOG_MAX (512 * 1024)
+#define DATA_AFTER_CLOSE 1  /* pseudo result: bytes after a response that closes the connection */
+
+typedef struct rec {
+  char *log;
+  size_t len;
+  int in_body;
+  unsigned finals, interims;
+  int last_keep_alive;
+} rec;
+
+#if defined(__GNUC__)
+static void logf_(rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#endif
+
+static void logf_(rec *r, const char *fmt, ...) {
+  va_list ap;
+  if (r->in_body) {
+    r->in_body = 0;
+    logf_(r, "\n");
+  }
+  va_start(ap, fmt);
+  int n = vsnprintf(r->log + r->len, LOG_MAX - r->len, fmt, ap);
+  va_end(ap);
+  assert_true(n >= 0 && (size_t)n < LOG_MAX - r->len);
+  r->len += (size_t)n;
+}
+
+static int ev_interim(void *ud, int status) {
+  rec *r = ud;
+  r->interims++;
+  logf_(r, "interim %d\n", status);
+  return 0;
+}
+
+static int ev_status(void *ud, int status) {
+  logf_(ud, "status %d\n", status);
+  return 0;
+}
+
+static int ev_header(void *ud, const char *n, size_t nl, const char *v, size_t vl) {
+  logf_(ud, "header [%.*s] [%.*s]\n", (int)nl, n, (int)vl, v);
+  return 0;
+}
+
+static int ev_headers_done(void *ud) {
+  logf_(ud, "head done\n");
+  return 0;
+}
+
+static int ev_body(void *ud, const char *d, size_t n) {
+  rec *r = ud;
+  if (!r->in_body) {
+    logf_(r, "body:");
+    r->in_body = 1;
+  }
+  assert_true(n < LOG_MAX - r->len);
+  memcpy(r->log + r->len, d, n);
+  r->len += n;
+  return 0;
+}
+
+static int ev_complete(void *ud, int keep_alive) {
+  rec *r = ud;
+  r->finals++;
+  r->last_keep_alive = keep_alive;
+  logf_(r, "complete keep_alive=%d\n", keep_alive);
+  return 0;
+}
+
+static const smv__http_response_cbs cbs = {ev_interim, ev_status, ev_header, ev_headers_done,
+                                           ev_body, ev_complete};
+
+/* ---- feeding ------------------------------------------------------------------------------------ */
+
+typedef struct outcome {
+  int err;               /* 0, an SMV_ERR_*, or DATA_AFTER_CLOSE */
+  unsigned finals, interims;
+  size_t consumed_first; /* bytes the first reader used */
+  char *log;
+  size_t log_len;
+} outcome;
+
+typedef struct feed_opts {
+  const char *method;
+  int eof;               /* the peer closes after the input */
+  smv__http_limits limits;
+  size_t scratch;        /* 0: 16 KiB */
+} feed_opts;
+
+static char scratch_buf[256 * 1024];
+
+/* Feeds input cut at the given points; responses follow each other on a keep-alive connection
+ * (a new reader for the bytes after a complete one). */
+static outcome run_cuts(const char *in, size_t len, const size_t *cuts, size_t ncuts,
+                        const feed_opts *o) {
+  static smv__http_response r;
+  rec rc = {0};
+  outcome out = {0};
+  rc.log = malloc(LOG_MAX);
+  assert_non_null(rc.log);
+  size_t scratch = o->scratch ? o->scratch : 16 * 1024;
+  int active = 0, first = 1, err = 0;
+  size_t prev = 0;
+  for (size_t c = 0; c <= ncuts && !err; c++) {
+    size_t end = c < ncuts ? cuts[c] : len;
+    size_t off = prev;
+    prev = end;
+    while (off < end && !err) {
+      if (!active) {
+        smv__http_response_init(&r, &o->limits, o->method, scratch_buf, scratch, &cbs, &rc);
+        active = 1;
+      }
+      size_t used = 0;
+      err = smv__http_response_feed(&r, in + off, end - off, &used);
+      assert_true(used <= end - off);
+      if (first) out.consumed_first += used;
+      off += used;
+      if (!err && smv__http_response_done(&r)) {
+        first = 0;
+        active = 0;
+        if (!r.keep_alive && (off < end || end < len)) err = DATA_AFTER_CLOSE;
+      } else if (!err) {
+        assert_int_equal(off, end);  /* an unfinished reader takes everything */
+      }
+    }
+  }
+  out.finals = rc.finals;
+  out.interims = rc.interims;
+  if (!err && o->eof && active) err = smv__http_response_eof(&r);
+  logf_(&rc, "result %s\n", err == DATA_AFTER_CLOSE ? "data-after-close" : smv_errname(err));
+  out.err = err;
+  out.log = rc.log;
+  out.log_len = rc.len;
+  return out;
+}
+
+static void outcome_free(outcome *o) {
+  free(o->log);
+  o->log = NULL;
+}
+
+static void assert_same(const outcome *a, const outcome *b, const char *what, size_t at) {
+  if (a->log_len != b->log_len || memcmp(a->log, b->log, a->log_len) != 0 || a->err != b->err ||
+      a->finals != b->finals || a->interims != b->interims) {
+    fail_msg("%s %zu differs:\n--- whole:\n%.*s\n--- split:\n%.*s", what, at, (int)a->log_len,
+             a->log, (int)b->log_len, b->log);
+  }
+}
+
+static unsigned long split_runs;
+
+/* The split property: whole, every 2-way split, one byte at a time: identical logs and results. */
+static outcome run_splits(const char *in, size_t len, const feed_opts *o) {
+  outcome whole = run_cuts(in, len, NULL, 0, o);
+  for (size_t k = 1; k < len; k++) {
+    outcome s = run_cuts(in, len, &k, 1, o);
+    assert_same(&whole, &s, "split at", k);
+    outcome_free(&s);
+    split_runs++;
+  }
+  if (len > 1) {
+    size_t *cuts = malloc(len * sizeof(*cuts));
+    assert_non_null(cuts);
+    for (size_t k = 1; k < len; k++) cuts[k - 1] = k;
+    outcome s = run_cuts(in, len, cuts, len - 1, o);
+    assert_same(&whole, &s, "byte at a time, length", len);
+    outcome_free(&s);
+    free(cuts);
+    split_runs++;
+  }
+  return whole;
+}
+
+static const feed_opts GET = {"GET", 0, {0, 0, 0, 0}, 0};
+
+static outcome run_str(const char *s, const feed_opts *o) {
+  return run_splits(s, strlen(s), o ? o : &GET);
+}
+
+/* Runs s (all splits) and checks the result code; returns the outcome for more checks. */
+static outcome expect(const char *s, const feed_opts *o, int err) {
+  outcome r = run_str(s, o);
+  if (r.err != err)
+    fail_msg("expected %s, got %s for:\n%s\nlog:\n%.*s", smv_errname(err), smv_errname(r.err), s,
+             (int)r.log_len, r.log);
+  return r;
+}
+
+static void expect_err(const char *s, int err) {
+  outcome r = expect(s, NULL, err);
+  outcome_free(&r);
+}
+
+static void assert_log_has(const outcome *r, const char *needle) {
+  if (!strstr(r->log, needle)) fail_msg("log lacks \"%s\":\n%.*s", needle, (int)r->log_len, r->log);
+}
+
+/* ---- our own cases ------------------------------------------------------------------------------ */
+
+static void test_simple_length_body(void **state) {
+  (void)state;
+  outcome r = expect("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n"
+                     "X-Empty:\r\nX-Pad:  a b \t\r\n\r\nhello",
+                     NULL, 0);
+  assert_string_equal(r.log,
+                      "status 200\n"
+                      "header [Content-Type] [application/json]\n"
+                      "header [Content-Length] [5]\n"
+                      "header [X-Empty] []\n"
+                      "header [X-Pad] [a b]\n"
+                      "head done\n"
+                      "body:hello\n"
+                      "complete keep_alive=1\n"
+                      "result SMV_OK\n");
+  outcome_free(&r);
+}
+
+static void test_chunked_with_extensions_and_trailers(void **state) {
+  (void)state;
+  outcome r = expect("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n"
+                     "5;a=b;c=\"x\\\"; y\"\r\nhello\r\n"
+                     "A\r\n0123456789\r\n"
+                     "0\r\nX-Trailer: 1\r\n\r\n",
+                     NULL, 0);
+  assert_log_has(&r, "body:hello0123456789\ncomplete keep_alive=1\n");
+  assert_int_equal(r.finals, 1);
+  outcome_free(&r);
+}
+
+static void test_consumed_stops_after_response(void **state) {
+  (void)state;
+  const char *a = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  char both[256];
+  snprintf(both, sizeof both, "%s%s", a, "HTTP/1.1 204 No Content\r\n\r\n");
+  outcome r = run_str(both, NULL);
+  assert_int_equal(r.err, 0);
+  assert_int_equal(r.consumed_first, strlen(a));
+  assert_int_equal(r.finals, 2);
+  outcome_free(&r);
+}
+
+static void test_content_length_errors(void **state) {
+  (void)state;
+  /* Identical duplicates are refused on purpose (see framing_header()). */
+  expect_err("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
+             SMV_ERR_HTTP_CONTENT_LENGTH);
+  expect_err("HTTP/1.1 200 OK\r\nContent-Length: 5\r\ncontent-length: 6\r\n\r\nhello!",
+             SMV_ERR_HTTP_CONTENT_LENGTH);
+  expect_err("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nhello", SMV_ERR_HTTP_CONTENT_LENGTH);
+  expect_err("HTTP/1.1 200 OK\r\nContent-Length: 5a\r\n\r\nhello", SMV_ERR_HTTP_CONTENT_LENGTH);
+  expect_err("HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello", SMV_ERR_HTTP_CONTENT_LENGTH);
+  expect_err("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", SMV_ERR_HTTP_CONTENT_LENGTH);
+  expect_err("HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n", SMV_ERR_HTTP_CONTENT_LENGTH);
+  expect_err("HTTP/1.1 200 OK\r\nContent-Length: 4 2\r\n\r\n", SMV_ERR_HTTP_CONTENT_LENGTH);
+  expect_err("HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551616\r\n\r\n",
+             SMV_ERR_HTTP_CONTENT_LENGTH);
+  expect_err("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999999\r\n\r\n",
+             SMV_ERR_HTTP_CONTENT_LENGTH);
+}
+
+static void test_transfer_encoding_errors(void **state) {
+  (void)state;
+  expect_err("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+             SMV_ERR_HTTP_TRANSFER_ENCODING);
+  expect_err("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
+             SMV_ERR_HTTP_TRANSFER_ENCODING);
+  expect_err("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "0\r\n\r\n",
+             SMV_ERR_HTTP_TRANSFER_ENCODING);
+  expect_err("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+             SMV_ERR_HTTP_TRANSFER_ENCODING);
+  expect_err("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\nabc",
+             SMV_ERR_HTTP_TRANSFER_ENCODING);
+  expect_err("HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\nabc",
+             SMV_ERR_HTTP_TRANSFER_ENCODING);
+  expect_err("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunkedx\r\n\r\nabc",
+             SMV_ERR_HTTP_TRANSFER_ENCODING);
+  expect_err("HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n\r\nabc", SMV_ERR_HTTP_TRANSFER_ENCODING);
+}
+
+static void test_header_syntax_errors(void **state) {
+  (void)state;
+  expect_err("HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\nContent-Length: 0\r\n\r\n",
+             SMV_ERR_HTTP_OBS_FOLD);
+  expect_err("HTTP/1.1 200 OK\r\nX-A: 1\r\n\tfolded\r\nContent-Length: 0\r\n\r\n",
+             SMV_ERR_HTTP_OBS_FOLD);
+  expect_err("HTTP/1.1 200 OK\r\n Content-Length: 0\r\n\r\n", SMV_ERR_HTTP_OBS_FOLD);
+  expect_err("HTTP/1.1 200 OK\r\nX-A: a\rb\r\n\r\n", SMV_ERR_HTTP_HEADER_VALUE);
+  expect_err("HTTP/1.1 200 OK\r\nX-A: a\nX-B: b\r\n\r\n", SMV_ERR_HTTP_HEADER_VALUE);
+  static const char nul[] = "HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 0\r\n\r\n";
+  outcome r = run_splits(nul, sizeof nul - 1, &GET);
+  assert_int_equal(r.err, SMV_ERR_HTTP_HEADER_VALUE);
+  outcome_free(&r);
+  expect_err("HTTP/1.1 200 OK\r\nX-A: a\x01\r\n\r\n", SMV_ERR_HTTP_HEADER_VALUE);
+  expect_err("HTTP/1.1 200 OK\r\nContent-Length : 0\r\n\r\n", SMV_ERR_HTTP_MALFORMED);
+  expect_err("HTTP/1.1 200 OK\r\nContent-Length\t: 0\r\n\r\n", SMV_ERR_HTTP_MALFORMED);
+  expect_err("HTTP/1.1 200 OK\r\n: empty\r\n\r\n", SMV_ERR_HTTP_MALFORMED);
+  expect_err("HTTP/1.1 200 OK\r\nX(A): 1\r\n\r\n", SMV_ERR_HTTP_MALFORMED);
+  expect_err("HTTP/1.1 200 OK\nContent-Length: 0\n\n", SMV_ERR_HTTP_MALFORMED);
+  expect_err("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\rX", SMV_ERR_HTTP_MALFORMED);
+}
+
+static void test_status_line_errors(void **state) {
+  (void)state;
+  expect_err("HTTP/1.2 200 OK\r\n\r\n", SMV_ERR_HTTP_MALFORMED);
+  expect_err("HTTP/2 200 OK\r\n\r\n", SMV_ERR_HTTP_MALFORMED);
+  expect_err("HTTP/2.0 200 OK\r\n\r\n", SMV_ERR_HTTP_MALFORMED);
+  expect_err("HTTP/1.1 20 OK\r\n\r\n", SMV_ERR_HTTP_MALFORMED);
+  expect_err("HTTP/1.1 2000 OK\r\n\r\n", SMV_ERR_HTTP_MALFORMED);
+  expect_err("HTTP/1.1 099 Low\r\n\r\n", SMV_ERR_HTTP_MALFORMED);
+  expect_err("HTTP/1.1 600 High\r\n\r\n", SMV_ERR_HTTP_MALFORMED);
+  expect_err("http/1.1 200 OK\r\n\r\n", SMV_ERR_HTTP_MALFORMED);
+  expect_err("HTTP/1.1 200 O\x01K\r\n\r\n", SMV_ERR_HTTP_MALFORMED);
+  expect_err("\nHTTP/1.1 200 OK\r\n\r\n", SMV_ERR_HTTP_MALFORMED);
+}
+
+static void test_interim_responses(void **state) {
+  (void)state;
+  const char *five = "HTTP/1.1 100 Continue\r\n\r\n"
+                     "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
+                     "HTTP/1.1 100 Continue\r\n\r\n"
+                     "HTTP/1.1 102 Processing\r\n\r\n"
+                     "HTTP/1.1 100 Continue\r\n\r\n"
+                     "HTTP/1.1 302 Found\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n";
+  outcome r = expect(five, NULL, 0);
+  assert_int_equal(r.interims, 5);
+  assert_int_equal(r.finals, 1);
+  /* The interim's headers are not the final response's. */
+  assert_null(strstr(r.log, "Link"));
+  assert_log_has(&r, "interim 103\n");
+  assert_log_has(&r, "status 302\nheader [Location] [/x]\n");
+  outcome_free(&r);
+
+  char six[1024];
+  snprintf(six, sizeof six, "HTTP/1.1 100 Continue\r\n\r\n%s", five);
+  r = expect(six, NULL, SMV_ERR_HTTP_TOO_MANY_1XX);
+  assert_int_equal(r.finals, 0);
+  outcome_free(&r);
+
+  feed_opts one = GET;
+  one.limits.max_1xx = 1;
+  r = expect("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", &one, 0);
+  outcome_free(&r);
+  r = expect("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n", &one,
+             SMV_ERR_HTTP_TOO_MANY_1XX);
+  outcome_free(&r);
+
+  /* A storm that never ends is cut at the limit, whatever the limit on bytes. */
+  char storm[64 * 26 + 1];
+  storm[0] = 0;
+  for (int i = 0; i < 64; i++) strcat(storm, "HTTP/1.1 100 Continue\r\n\r\n");
+  expect_err(storm, SMV_ERR_HTTP_TOO_MANY_1XX);
+
+  expect_err("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n",
+             SMV_ERR_HTTP_MALFORMED);
+}
+
+static void test_head_204_304_have_no_body(void **state) {
+  (void)state;
+  feed_opts head = GET;
+  head.method = "HEAD";
+  const char *h = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s%s", h, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+  outcome r = expect(buf, &head, 0);
+  assert_int_equal(r.consumed_first, strlen(h));
+  assert_int_equal(r.finals, 2);
+  assert_null(strstr(r.log, "body:"));
+  outcome_free(&r);
+
+  const char *nc = "HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n";
+  snprintf(buf, sizeof buf, "%s%s", nc, "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n");
+  r = expect(buf, NULL, 0);
+  assert_int_equal(r.consumed_first, strlen(nc));
+  assert_int_equal(r.finals, 2);
+  assert_null(strstr(r.log, "body:"));
+  outcome_free(&r);
+
+  /* Without HEAD the same head announces a body. */
+  r = run_str("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc", NULL);
+  assert_log_has(&r, "body:abc\n");
+  outcome_free(&r);
+}
+
+static void test_keep_alive_decisions(void **state) {
+  (void)state;
+  static const struct {
+    const char *in;
+    int keep_alive;
+  } cases[] = {
+    {"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 1},
+    {"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 0},
+    {"HTTP/1.1 200 OK\r\nConnection: x, CLOSE\r\nContent-Length: 0\r\n\r\n", 0},
+    {"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n", 1},
+    {"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", 0},
+    {"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n", 1},
+    {"HTTP/1.0 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 0\r\n\r\n", 0},
+    {"HTTP/1.1 200 OK\r\nProxy-Connection: close\r\nContent-Length: 0\r\n\r\n", 1},
+    {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    outcome r = expect(cases[i].in, NULL, 0);
+    char want[64];
+    snprintf(want, sizeof want, "complete keep_alive=%d\n", cases[i].keep_alive);
+    assert_log_has(&r, want);
+    outcome_free(&r);
+  }
+  /* A close-delimited body: complete at EOF, never reusable. */
+  feed_opts eof = GET;
+  eof.eof = 1;
+  outcome r = expect("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n\r\nuntil close", &eof, 0);
+  assert_log_has(&r, "body:until close\ncomplete keep_alive=0\n");
+  outcome_free(&r);
+}
+
+static void test_premature_eof(void **state) {
+  (void)state;
+  feed_opts eof = GET;
+  eof.eof = 1;
+  const char *cut[] = {
+    "HTTP/1.1 200 OK\r\nContent-Len",
+    "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n",
+    "HTTP/1.1 100 Continue\r\n\r\n",
+  };
+  for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+    outcome r = expect(cut[i], &eof, SMV_ERR_HTTP_EOF);
+    outcome_free(&r);
+  }
+  /* Nothing at all: the caller can tell a stale keep-alive connection by bytes_seen == 0. */
+  smv__http_response r;
+  char s[64];
+  smv__http_response_init(&r, NULL, "GET", s, sizeof s, NULL, NULL);
+  assert_int_equal(smv__http_response_bytes_seen(&r), 0);
+  assert_int_equal(smv__http_response_eof(&r), SMV_ERR_HTTP_EOF);
+  /* Errors are sticky. */
+  size_t used;
+  assert_int_equal(smv__http_response_feed(&r, "HTTP", 4, &used), SMV_ERR_HTTP_EOF);
+}
+
+static void test_chunk_errors(void **state) {
+  (void)state;
+  const char *head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const char *bodies[] = {
+    "10000000000000000\r\n",  /* 2^64: overflow */
+    "fffffffffffffffffff\r\n",
+    "ffffffffffffffff\r\n",     /* 2^64-1: http-parser keeps that value for itself */
+    "x\r\n",
+    "5 \r\nhello\r\n0\r\n\r\n",
+    "5;\r\nhello\r\n0\r\n\r\n",
+    "5;a=\"b\r\nhello\r\n0\r\n\r\n",
+    "5\r\nhelloX\r\n",
+    "5\rhello",
+    "0\r\nX: 1\n\r\n",
+  };
+  for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s%s", head, bodies[i]);
+    int want = i == 9 ? SMV_ERR_HTTP_HEADER_VALUE : SMV_ERR_HTTP_CHUNK;
+    outcome r = expect(buf, NULL, want);
+    outcome_free(&r);
+  }
+  /* The largest size that fits is not an overflow (it is a body limit matter). */
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s7fffffffffffffff\r\nab", head);
+  outcome r = expect(buf, NULL, SMV_ERR_HTTP_BODY_TOO_LARGE);
+  outcome_free(&r);
+}
+
+static void test_header_block_limit(void **state) {
+  (void)state;
+  /* Exactly at the limit is fine; one byte more is not. The status line and CRLFs count. */
+  char buf[600];
+  const char *start = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Fill: ";
+  size_t fixed = strlen(start) + 4; /* "\r\n\r\n" */
+  feed_opts o = GET;
+  o.limits.max_header_bytes = 200;
+  for (int extra = 0; extra <= 1; extra++) {
+    size_t fill = 200 - fixed + (size_t)extra;
+    snprintf(buf, sizeof buf, "%s%.*s\r\n\r\n", start, (int)fill,
+             "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+             "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+             "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    assert_int_equal(strlen(buf), 200 + (size_t)extra);
+    outcome r = expect(buf, &o, extra ? SMV_ERR_HTTP_HEADER_TOO_LARGE : 0);
+    outcome_free(&r);
+  }
+  /* The default: 16 KiB over the whole block, even spread over many small headers. */
+  char *big = malloc(20000);
+  assert_non_null(big);
+  strcpy(big, "HTTP/1.1 200 OK\r\n");
+  while (strlen(big) < 16400) strcat(big, "X-Some-Header: some value\r\n");
+  strcat(big, "\r\n");
+  outcome r = run_splits(big, strlen(big), &GET);
+  assert_int_equal(r.err, SMV_ERR_HTTP_HEADER_TOO_LARGE);
+  outcome_free(&r);
+  /* A single header larger than the scratch buffer. */
+  o = GET;
+  o.scratch = 64;
+  r = expect("HTTP/1.1 200 OK\r\nLocation: https://example.com/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n",
+             &o, SMV_ERR_HTTP_HEADER_TOO_LARGE);
+  outcome_free(&r);
+  /* Header count. */
+  o = GET;
+  o.limits.max_headers = 2;
+  r = expect("HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nContent-Length: 0\r\n\r\n", &o,
+             SMV_ERR_HTTP_HEADER_TOO_LARGE);
+  outcome_free(&r);
+  free(big);
+}
+
+static void test_body_limit(void **state) {
+  (void)state;
+  feed_opts o = GET;
+  o.limits.max_body_bytes = 8;
+  outcome r = expect("HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n12345678", &o, 0);
+  outcome_free(&r);
+  r = expect("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n", &o, SMV_ERR_HTTP_BODY_TOO_LARGE);
+  outcome_free(&r);
+  r = expect("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n12345\r\n5\r\n67890\r\n", &o,
+             SMV_ERR_HTTP_BODY_TOO_LARGE);
+  assert_log_has(&r, "body:12345\nresult");  /* refused at the chunk that cannot fit */
+  outcome_free(&r);
+  o.eof = 1;
+  r = expect("HTTP/1.1 200 OK\r\n\r\n123456789", &o, SMV_ERR_HTTP_BODY_TOO_LARGE);
+  outcome_free(&r);
+  /* The default is 64 KiB. */
+  char *big = malloc(70000);
+  assert_non_null(big);
+  int n = snprintf(big, 70000, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", 65537);
+  memset(big + n, 'a', 65537);
+  smv__http_response resp;
+  char s[256];
+  size_t used;
+  smv__http_response_init(&resp, NULL, NULL, s, sizeof s, NULL, NULL);
+  assert_int_equal(smv__http_response_feed(&resp, big, (size_t)n + 65537, &used),
+                   SMV_ERR_HTTP_BODY_TOO_LARGE);
+  n = snprintf(big, 70000, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", 65536);
+  memset(big + n, 'a', 65536);
+  smv__http_response_init(&resp, NULL, NULL, s, sizeof s, NULL, NULL);
+  assert_int_equal(smv__http_response_feed(&resp, big, (size_t)n + 65536, &used), 0);
+  assert_true(smv__http_response_done(&resp));
+  free(big);
+}
+
+static void test_duplicates_reach_the_consumer(void **state) {
+  (void)state;
+  outcome r = expect("HTTP/1.1 302 Found\r\nLocation: /a\r\nSet-Cookie: a=1\r\nLocation: /b\r\n"
+                     "Set-Cookie: b=2; Secure\r\nContent-Length: 0\r\n\r\n",
+                     NULL, 0);
+  assert_log_has(&r, "header [Location] [/a]\nheader [Set-Cookie] [a=1]\nheader [Location] [/b]\n"
+                     "header [Set-Cookie] [b=2; Secure]\n");
+  outcome_free(&r);
+}
+
+static int abort_on_header(void *ud, const char *n, size_t nl, const char *v, size_t vl) {
+  (void)ud, (void)v, (void)vl;
+  return smv__http_name_is(n, nl, "location") ? SMV_ERR_LOCATION_TOO_LONG : 0;
+}
+
+static void test_callback_error_aborts(void **state) {
+  (void)state;
+  smv__http_response_cbs c = {0};
+  c.on_header = abort_on_header;
+  smv__http_response r;
+  char s[256];
+  size_t used;
+  const char *in = "HTTP/1.1 302 Found\r\nLocation: /a\r\nContent-Length: 0\r\n\r\n";
+  smv__http_response_init(&r, NULL, NULL, s, sizeof s, &c, NULL);
+  assert_int_equal(smv__http_response_feed(&r, in, strlen(in), &used), SMV_ERR_LOCATION_TOO_LONG);
+  assert_false(smv__http_response_done(&r));
+  assert_int_equal(smv__http_response_feed(&r, "x", 1, &used), SMV_ERR_LOCATION_TOO_LONG);
+}
+
+/* ---- llhttp's response suite -------------------------------------------------------------------- */
+
+static char *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *b = malloc((size_t)n + 1);
+  assert_non_null(b);
+  assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+  b[n] = 0;
+  fclose(f);
+  *len = (size_t)n;
+  return b;
+}
+
+/* Where we deliberately differ from llhttp: each is accepted there and refused here. */
+static const struct {
+  const char *title;
+  const char *reason;
+} stricter[] = {
+  {"RTSP response", "we speak HTTP/1.x only"},
+  {"ICE response", "we speak HTTP/1.x only"},
+  {"HTTP version 0.9", "HTTP/0.9 has no status line; only HTTP/1.0 and 1.1 are accepted"},
+  {"`chunked` before other transfer-encoding",
+   "Transfer-Encoding must be exactly `chunked`: we never ask for other codings"},
+  {"multiple transfer-encoding where chunked is not the last one",
+   "two Transfer-Encoding headers are refused"},
+  {"`chunkedchunked` transfer-encoding does not enable chunked enconding",
+   "an unknown coding is refused rather than read until close"},
+};
+
+static const char *stricter_reason(const char *title) {
+  for (size_t i = 0; i < sizeof stricter / sizeof stricter[0]; i++)
+    if (strcmp(stricter[i].title, title) == 0) return stricter[i].reason;
+  return NULL;
+}
+
+static void test_llhttp_response_cases(void **state) {
+  (void)state;
+  const char *dir = getenv("SMV_TESTDATA");
+  if (!dir || !*dir) fail_msg("%s", "SMV_TESTDATA is not set: llhttp's response cases cannot run");
+  char path[1024];
+  snprintf(path, sizeof path, "%s/llhttp-response-cases.json", dir);
+  size_t flen;
+  char *text = read_file(path, &flen);
+  if (!text) fail_msg("cannot read %s", path);
+  cJSON *root = cJSON_Parse(text);
+  assert_non_null(root);
+  cJSON *cases = cJSON_GetObjectItemCaseSensitive(root, "cases");
+  assert_true(cJSON_IsArray(cases));
+
+  unsigned total = 0, ok_match = 0, err_match = 0, deliberate = 0, lenient_skipped = 0;
+  unsigned lenient_err = 0, counts_compared = 0, restored = 0;
+  cJSON *c;
+  cJSON_ArrayForEach(c, cases) {
+    total++;
+    const char *title = cJSON_GetObjectItemCaseSensitive(c, "title")->valuestring;
+    const char *input = cJSON_GetObjectItemCaseSensitive(c, "input")->valuestring;
+    cJSON *meta = cJSON_GetObjectItemCaseSensitive(c, "meta");
+    const char *type = cJSON_GetObjectItemCaseSensitive(meta, "type")->valuestring;
+    int llhttp_ok = strcmp(cJSON_GetObjectItemCaseSensitive(c, "llhttp_result")->valuestring,
+                           "ok") == 0;
+    int llhttp_msgs = cJSON_GetObjectItemCaseSensitive(c, "messages_completed")->valueint;
+    int lenient = strcmp(type, "response") != 0 && strcmp(type, "response-finish") != 0;
+    if (lenient && llhttp_ok) {
+      lenient_skipped++;  /* accepted by llhttp only with a leniency flag we do not have */
+      continue;
+    }
+    /* The JSON lost one trailing CRLF wherever the markdown block ended with an empty line (its
+     * recorded offsets and message counts show the full input, e.g. "Simple response" completes
+     * at offset 73 of a 71-byte input), so it is put back. */
+    size_t len = strlen(input);
+    char *in = malloc(len + 3);
+    assert_non_null(in);
+    memcpy(in, input, len + 1);
+    if (len >= 2 && in[len - 2] == '\r' && in[len - 1] == '\n') {
+      memcpy(in + len, "\r\n", 3);
+      len += 2;
+      restored++;
+    }
+    feed_opts o = GET;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(meta, "skipBody"))) o.method = "HEAD";
+    o.eof = strcmp(type, "response-finish") == 0;
+    outcome r = run_splits(in, len, &o);
+    const char *reason = stricter_reason(title);
+    if (getenv("SMV_TEST_VERBOSE"))
+      print_message("%-5s %-28s %s\n", llhttp_ok ? "ok" : "error",
+                    r.err == DATA_AFTER_CLOSE ? "data-after-close" : smv_errname(r.err), title);
+    if (lenient) {
+      if (r.err == 0) fail_msg("llhttp rejects \"%s\" even leniently; we accept it", title);
+      lenient_err++;
+    } else if (reason) {
+      if (!llhttp_ok) fail_msg("\"%s\" is in the stricter table but llhttp rejects it", title);
+      if (r.err == 0) fail_msg("\"%s\": we should refuse it (%s)", title, reason);
+      deliberate++;
+    } else if (llhttp_ok) {
+      if (r.err != 0)
+        fail_msg("llhttp accepts \"%s\", we say %s:\n%.*s", title,
+                 r.err == DATA_AFTER_CLOSE ? "data after close" : smv_errname(r.err),
+                 (int)r.log_len, r.log);
+      /* llhttp counts an interim response as a message; we report it as an interim. */
+      if ((int)(r.finals + r.interims) != llhttp_msgs)
+        fail_msg("\"%s\": llhttp completes %d messages, we %u (+%u interim)", title, llhttp_msgs,
+                 r.finals, r.interims);
+      counts_compared++;
+      ok_match++;
+    } else {
+      if (r.err == 0) fail_msg("llhttp rejects \"%s\", we accept it:\n%.*s", title, (int)r.log_len, r.log);
+      err_match++;
+    }
+    outcome_free(&r);
+    free(in);
+  }
+  print_message("llhttp response cases: %u total; accepted as llhttp %u (message counts compared "
+                "%u); rejected as llhttp %u; rejected, lenient-only in llhttp %u; deliberately "
+                "stricter %u; skipped (accepted by llhttp only with a leniency flag) %u; trailing "
+                "CRLF restored %u; split runs so far %lu\n",
+                total, ok_match, counts_compared, err_match, lenient_err, deliberate,
+                lenient_skipped, restored, split_runs);
+  assert_int_equal(total, 85);
+  assert_int_equal(ok_match + err_match + lenient_err + deliberate + lenient_skipped, total);
+  assert_int_equal(deliberate, sizeof stricter / sizeof stricter[0]);
+  cJSON_Delete(root);
+  free(text);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_simple_length_body),
+    cmocka_unit_test(test_chunked_with_extensions_and_trailers),
+    cmocka_unit_test(test_consumed_stops_after_response),
+    cmocka_unit_test(test_content_length_errors),
+    cmocka_unit_test(test_transfer_encoding_errors),
+    cmocka_unit_test(test_header_syntax_errors),
+    cmocka_unit_test(test_status_line_errors),
+    cmocka_unit_test(test_interim_responses),
+    cmocka_unit_test(test_head_204_304_have_no_body),
+    cmocka_unit_test(test_keep_alive_decisions),
+    cmocka_unit_test(test_premature_eof),
+    cmocka_unit_test(test_chunk_errors),
+    cmocka_unit_test(test_header_block_limit),
+    cmocka_unit_test(test_body_limit),
+    cmocka_unit_test(test_duplicates_reach_the_consumer),
+    cmocka_unit_test(test_callback_error_aborts),
+    cmocka_unit_test(test_llhttp_response_cases),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
