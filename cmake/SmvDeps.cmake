@@ -81,6 +81,31 @@ foreach(_d mbedtls libuv http-parser c-ares cjson cmocka)
   smv_dep_extract(${_d})
 endforeach()
 
+# Fixes we apply to the pinned sources, each one reasoned here and checked to apply exactly.
+# mbedTLS 3.6.6, ssl_tls13_keys.c: when populating a TLS 1.3 transform fails half-way (an allocation
+# fails after the first cipher context or PSA key was set up), the transform is released with
+# mbedtls_free() alone and what it already holds leaks. Our allocation-failure tests (every allocation
+# of a whole flow) find it. The fix releases the transform's contents first.
+set(_f "${SMV_DEP_mbedtls_DIR}/library/ssl_tls13_keys.c")
+file(READ "${_f}" _src)
+set(_changed FALSE)
+foreach(_t transform_earlydata transform_handshake transform_application)
+  set(_old "    if (ret != 0) {\n        mbedtls_free(${_t});")
+  set(_new "    if (ret != 0) {\n        mbedtls_ssl_transform_free(${_t}); /* smv: release what it holds */\n        mbedtls_free(${_t});")
+  string(FIND "${_src}" "${_new}" _done)
+  if(_done EQUAL -1)
+    string(FIND "${_src}" "${_old}" _at)
+    if(_at EQUAL -1)
+      message(FATAL_ERROR "smv: the mbedTLS transform-leak fix no longer applies (${_t})")
+    endif()
+    string(REPLACE "${_old}" "${_new}" _src "${_src}")
+    set(_changed TRUE)
+  endif()
+endforeach()
+if(_changed)
+  file(WRITE "${_f}" "${_src}")
+endif()
+
 # Third-party code is compiled without our warning flags.
 set(_smv_saved_flags "${CMAKE_C_FLAGS}")
 set(BUILD_SHARED_LIBS OFF)

@@ -4,16 +4,20 @@
 # the harness drives (iproute2, nftables, dnsmasq). A machine is laid anew from time to time, so the
 # project installs what it uses instead of relying on what a session left behind.
 #
+# dnsmasq-base, not dnsmasq: the same /usr/sbin/dnsmasq for the harness's namespaces, without the
+# system service that the dnsmasq package starts on the host's port 53.
+#
 # Idempotent: packages already installed are skipped; apt-get update runs once, only when something is
 # missing. Usage: toolchains/install-build-deps.sh [--print]   (--print lists what would be installed)
 set -eu
 
 PACKAGES="
   cmake ninja-build pkg-config make
-  gcc clang llvm libclang-rt-14-dev
+  gcc libc6-dev binutils clang llvm libclang-rt-14-dev
   valgrind
   curl ca-certificates openssl
-  iproute2 nftables dnsmasq-base procps
+  iproute2 nftables procps
+  dnsmasq-base
   qemu-user
   gcc-arm-linux-gnueabihf libc6-dev-armhf-cross binutils-arm-linux-gnueabihf
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu

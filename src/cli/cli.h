@@ -8,6 +8,8 @@ int smv__cli_follow(int argc, char **argv, int report);
 int smv__cli_paths(int argc, char **argv);
 int smv__cli_sandbox(int argc, char **argv);
 int smv__cli_demo(int argc, char **argv);
+/* `smv demo --netns`: runs the namespace harness's demo (tests/harness/demo_netns.sh). */
+int smv__cli_demo_netns(int argc, char **argv);
 int smv__cli_testserver(int argc, char **argv);
 
 /* Writes the flow's chain as a HAR 1.2 file. Returns 0 or -1 with errno. */

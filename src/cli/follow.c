@@ -22,6 +22,7 @@ static void help(FILE *f, int report) {
     "  --carrier IF          declare IF a carrier path whatever it looks like (labs, loopback)\n"
     "  --dns IP[,IP]         DNS servers of the path (default: the path's own)\n"
     "  --cacert FILE         trust these PEM roots instead of the system store\n"
+    "  --capath DIR          the system store's directory (default /etc/ssl/certs)\n"
     "  --return-url URL      stop when a redirect points at URL (not fetched)\n"
     "  --max-redirects N     default 10 (at most 64)\n"
     "  --max-time S          whole-flow deadline in seconds (default 30)\n"
@@ -148,10 +149,10 @@ static void on_done(smv_flow *flow, const smv_result *r, void *ud) {
 
 int smv__cli_follow(int argc, char **argv, int report) {
   enum { O_IF = 256, O_CARRIER, O_DNS, O_CACERT, O_RET, O_MAXRED, O_MAXTIME, O_CTIMEOUT, O_RTIMEOUT,
-         O_NOHTTP, O_JSON, O_SECRETS, O_HAR, O_CTYPE, O_MAXHDR, O_MAXBODY, O_VPN, O_NORESUME };
+         O_NOHTTP, O_CAPATH, O_JSON, O_SECRETS, O_HAR, O_CTYPE, O_MAXHDR, O_MAXBODY, O_VPN, O_NORESUME };
   static const struct option opts[] = {
     {"interface", required_argument, 0, O_IF}, {"carrier", required_argument, 0, O_CARRIER},
-    {"dns", required_argument, 0, O_DNS}, {"cacert", required_argument, 0, O_CACERT},
+    {"dns", required_argument, 0, O_DNS}, {"cacert", required_argument, 0, O_CACERT}, {"capath", required_argument, 0, O_CAPATH},
     {"return-url", required_argument, 0, O_RET}, {"max-redirects", required_argument, 0, O_MAXRED},
     {"max-time", required_argument, 0, O_MAXTIME}, {"connect-timeout", required_argument, 0, O_CTIMEOUT},
     {"response-timeout", required_argument, 0, O_RTIMEOUT}, {"no-http", no_argument, 0, O_NOHTTP},
@@ -177,6 +178,7 @@ int smv__cli_follow(int argc, char **argv, int report) {
     case O_CARRIER: cfg.interface = optarg; cfg.declared_carrier = 1; break;
     case O_DNS: cfg.dns_servers = optarg; break;
     case O_CACERT: copts.cacert_file = optarg; break;
+    case O_CAPATH: copts.ca_dir = optarg; break;
     case O_RET: cfg.return_url = optarg; break;
     case O_MAXRED:
       if (parse_size(optarg, 64, &n)) { fprintf(stderr, "smv: --max-redirects: 0..64\n"); goto out; }

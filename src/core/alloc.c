@@ -77,4 +77,12 @@ char *smv__strndup(smv__alloc *a, const char *s, size_t n) {
 char *smv__strdup(smv__alloc *a, const char *s) { return smv__strndup(a, s, strlen(s)); }
 
 void smv__alloc_set_current(smv__alloc *a) { smv__alloc_cur = a ? a : &smv__alloc_default; }
+
+smv__alloc *smv__alloc_enter(smv__alloc *a) {
+  smv__alloc *prev = smv__alloc_cur;
+  smv__alloc_set_current(a);
+  return prev;
+}
+
+void smv__alloc_leave(smv__alloc *prev) { smv__alloc_set_current(prev); }
 smv__alloc *smv__alloc_current(void) { return smv__alloc_cur; }

@@ -26,5 +26,10 @@ char *smv__strdup(smv__alloc *a, const char *s);
  * process-wide hooks, so smv points them at the allocator of the client that is running. */
 void smv__alloc_set_current(smv__alloc *a);
 smv__alloc *smv__alloc_current(void);
+/* Brackets a call into a library that allocates through the process-wide hooks: makes a current and
+ * returns the allocator to restore with smv__alloc_leave. Never leave a client's allocator current
+ * after returning to the caller: the client may be freed next. */
+smv__alloc *smv__alloc_enter(smv__alloc *a);
+void smv__alloc_leave(smv__alloc *prev);
 
 #endif

@@ -180,7 +180,7 @@ size_t smv__cookie_header(const smv__cookie_jar *j, const smv__url *url, char *b
       continue;
     if (!path_match(rp, rn, S(j, c->path), c->path_len)) continue;
     size_t add = (n ? 2u : 0u) + c->name_len + 1u + c->value_len;
-    if (n + add + 1 > cap) return 0;
+    if (n + add + 1 > cap) { buf[0] = '\0'; return 0; }
     if (n) { buf[n++] = ';'; buf[n++] = ' '; }
     memcpy(buf + n, S(j, c->name), c->name_len);
     n += c->name_len;

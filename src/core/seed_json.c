@@ -10,12 +10,18 @@
 static void *hook_malloc(size_t n) { return smv__malloc(NULL, n); }
 static void hook_free(void *p) { smv__free(NULL, p); }
 
-void smv__json_hooks_install(void) {
-  static int done;
-  if (done) return;
+/* cJSON's hooks are process-wide, and the application (or the sandbox in the same process) may use
+ * cJSON too: they point at smv's allocator only while smv parses, and go back to malloc/free after.
+ * Everything cJSON allocates in between is freed in between. */
+static smv__alloc *json_begin(smv__alloc *a) {
   cJSON_Hooks h = {hook_malloc, hook_free};
   cJSON_InitHooks(&h);
-  done = 1;
+  return smv__alloc_enter(a);
+}
+
+static void json_end(smv__alloc *prev) {
+  cJSON_InitHooks(NULL);
+  smv__alloc_leave(prev);
 }
 
 /* Copies a string member; 0 absent, 1 copied, 2 null, <0 error. */
@@ -30,9 +36,7 @@ static int take(smv__alloc *a, const cJSON *obj, const char *key, char **out) {
 
 int smv__seed_body_parse(smv__alloc *a, const char *body, size_t len, smv__seed_body *out) {
   memset(out, 0, sizeof(*out));
-  smv__json_hooks_install();
-  smv__alloc *prev = smv__alloc_current();
-  smv__alloc_set_current(a);
+  smv__alloc *prev = json_begin(a);
   const char *end = NULL;
   unsigned long failures = a->failures;
   cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
@@ -63,7 +67,7 @@ int smv__seed_body_parse(smv__alloc *a, const char *body, size_t len, smv__seed_
   }
 done:
   cJSON_Delete(root);
-  smv__alloc_set_current(prev);
+  json_end(prev);
   if (rc) smv__seed_body_free(a, out);
   return rc;
 }

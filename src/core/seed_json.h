@@ -25,7 +25,4 @@ typedef struct smv__seed_body {
 int smv__seed_body_parse(smv__alloc *a, const char *body, size_t len, smv__seed_body *out);
 void smv__seed_body_free(smv__alloc *a, smv__seed_body *b);
 
-/* Installs cJSON's allocation hooks so that cJSON allocates through smv__alloc_current(). */
-void smv__json_hooks_install(void);
-
 #endif

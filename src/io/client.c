@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/seed_json.h"
 #include "io/dns.h"
 #include "io/flow.h"
 #include "io/internal.h"
@@ -20,7 +19,6 @@ int smv_client_new(uv_loop_t *loop, const smv_client_options *opts, smv_client *
   cl->loop = loop;
   if (opts) cl->opts = *opts;
   cl->opts.allocator = NULL;
-  smv__json_hooks_install();
   if ((opts && opts->cacert_file && !(cl->cacert_file = smv__strdup(&cl->alloc, opts->cacert_file))) ||
       (opts && opts->ca_dir && !(cl->ca_dir = smv__strdup(&cl->alloc, opts->ca_dir)))) {
     smv__free(&cl->alloc, cl->cacert_file);
@@ -30,7 +28,6 @@ int smv_client_new(uv_loop_t *loop, const smv_client_options *opts, smv_client *
   if (opts && opts->cacert_file) {
     /* Read the roots now, so that a bad --cacert is a setup error and not the first hop's. */
     smv__tls_conf *conf;
-    smv__alloc_set_current(&cl->alloc);
     int rc = smv__client_tls(cl, &conf);
     if (rc) {
       smv__free(&cl->alloc, cl->cacert_file);
@@ -66,7 +63,6 @@ static void free_when_closed(smv_client *cl) {
 void smv_client_free(smv_client *cl) {
   if (!cl || cl->freeing) return;
   cl->freeing = 1;
-  smv__alloc_set_current(&cl->alloc);
   smv__flows_cancel_all(cl);
   smv__conn_pool_clear(cl);
   if (cl->pending_closes == 0) {

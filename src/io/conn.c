@@ -8,7 +8,7 @@
 
 #include "io/internal.h"
 
-#define SMV__PLAIN_RBUF 4096
+#define SMV__PLAIN_RBUF 2048
 #define SMV__POOL_MAX 4
 #define SMV__POOL_IDLE_NS (30ull * 1000000000ull)
 
@@ -113,13 +113,25 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
     *buf = uv_buf_init((char *)p, (unsigned)n);
     return;
   }
-  if (!c->rbuf) c->rbuf = smv__malloc(&c->client->alloc, SMV__PLAIN_RBUF);
+  /* Plain HTTP: a buffer per read, released after it, so that idle connections hold none. */
+  c->rbuf = smv__malloc(&c->client->alloc, SMV__PLAIN_RBUF);
   *buf = uv_buf_init(c->rbuf, c->rbuf ? SMV__PLAIN_RBUF : 0);
 }
 
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   (void)buf;
   smv__conn *c = s->data;
+  if (!c->tls && c->rbuf && nread > 0 && !c->dead) {
+    char *b = c->rbuf;
+    c->rbuf = NULL;
+    if (c->ev && c->ev->data) c->ev->data(c, b, (size_t)nread, c->ud);
+    smv__free(&c->client->alloc, b);
+    return;
+  }
+  if (!c->tls) {
+    smv__free(&c->client->alloc, c->rbuf);
+    c->rbuf = NULL;
+  }
   if (c->dead) return;
   if (nread == UV_EOF) {
     if (!c->ready) conn_fail(c, c->tls ? SMV_ERR_TLS_HANDSHAKE : SMV_ERR_CONN_RESET);
@@ -131,10 +143,6 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   if (nread == 0) return;
-  if (!c->tls) {
-    if (c->ev && c->ev->data) c->ev->data(c, c->rbuf, (size_t)nread, c->ud);
-    return;
-  }
   smv__tls_in_commit(c->tls, (size_t)nread);
   tls_pump(c);
 }

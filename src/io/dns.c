@@ -28,7 +28,7 @@ struct smv__dns {
   smv__dns_cb cb;
   void *ud;
   unsigned port;
-  unsigned generation;
+  int in_callback;              /* inside on_addrinfo: c-ares must not be destroyed under itself */
 };
 
 static void *ares_malloc_hook(size_t n) { return smv__malloc(NULL, n); }
@@ -71,19 +71,21 @@ static void rearm(smv__dns *d) {
 
 static void on_timer(uv_timer_t *t) {
   smv__dns *d = t->data;
-  smv__alloc_set_current(&d->client->alloc);
+  smv__alloc *prev = smv__alloc_enter(&d->client->alloc);
   ares_process_fd(d->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
   if (!d->freeing && d->cb) rearm(d);
+  smv__alloc_leave(prev);
 }
 
 static void on_poll(uv_poll_t *h, int status, int events) {
   smv__dns_poll *p = h->data;
   smv__dns *d = p->dns;
-  smv__alloc_set_current(&d->client->alloc);
+  smv__alloc *prev = smv__alloc_enter(&d->client->alloc);
   ares_socket_t r = (status < 0 || (events & UV_READABLE)) ? p->fd : ARES_SOCKET_BAD;
   ares_socket_t w = (status < 0 || (events & UV_WRITABLE)) ? p->fd : ARES_SOCKET_BAD;
   ares_process_fd(d->channel, r, w);
   if (!d->freeing && d->cb) rearm(d);
+  smv__alloc_leave(prev);
 }
 
 static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writable) {
@@ -122,7 +124,7 @@ int smv__dns_new(smv_client *cl, const smv__path *path, const smv__dns_list *ser
   smv__dns *d = smv__calloc(&cl->alloc, 1, sizeof(*d));
   if (!d) return SMV_ERR_NOMEM;
   d->client = cl;
-  smv__alloc_set_current(&cl->alloc);
+  smv__alloc *prev = smv__alloc_enter(&cl->alloc);
   struct ares_options o;
   memset(&o, 0, sizeof(o));
   o.sock_state_cb = sock_state_cb;
@@ -132,6 +134,7 @@ int smv__dns_new(smv_client *cl, const smv__path *path, const smv__dns_list *ser
   o.lookups = (char *)(uintptr_t)"fb"; /* /etc/hosts first (localhost), then DNS */
   int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_LOOKUPS;
   if (ares_init_options(&d->channel, &o, mask) != ARES_SUCCESS) {
+    smv__alloc_leave(prev);
     smv__free(&cl->alloc, d);
     return SMV_ERR_NOMEM;
   }
@@ -142,6 +145,7 @@ int smv__dns_new(smv_client *cl, const smv__path *path, const smv__dns_list *ser
     rc = smv__platform_bind_ares((struct ares_channeldata *)d->channel, &d->binding, servers);
     if (rc) {
       ares_destroy(d->channel);
+      smv__alloc_leave(prev);
       smv__free(&cl->alloc, d);
       return rc;
     }
@@ -150,16 +154,22 @@ int smv__dns_new(smv_client *cl, const smv__path *path, const smv__dns_list *ser
     smv__dns_list_csv(servers, csv, sizeof(csv));
     if (ares_set_servers_csv(d->channel, csv) != ARES_SUCCESS) {
       ares_destroy(d->channel);
+      smv__alloc_leave(prev);
       smv__free(&cl->alloc, d);
       return SMV_ERR_INVALID_ARG;
     }
   }
+  smv__alloc_leave(prev);
   uv_timer_init(cl->loop, &d->timer);
   d->timer.data = d;
   d->open_handles = 1;
   *out = d;
   return 0;
 }
+
+static void destroy(smv__dns *d);
+
+static void on_deferred_free(uv_timer_t *t) { destroy(t->data); }
 
 static int map_ares(int status) {
   switch (status) {
@@ -199,6 +209,7 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
       struct ares_addrinfo_node *pick[2] = {v6, v4};
       for (int i = 0; i < 2 && ans.count < SMV__DNS_ADDRS_MAX; i++) {
         if (!pick[i]) continue;
+        if (pick[i]->ai_addrlen > sizeof(ans.addrs[0])) continue;
         memcpy(&ans.addrs[ans.count], pick[i]->ai_addr, pick[i]->ai_addrlen);
         ans.count++;
       }
@@ -209,7 +220,10 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
   }
   ares_freeaddrinfo(res);
   uv_timer_stop(&d->timer);
+  d->in_callback = 1;
   cb(d->ud, err, &ans);
+  d->in_callback = 0;
+  if (d->freeing) uv_timer_start(&d->timer, on_deferred_free, 0, 0);
 }
 
 int smv__dns_resolve(smv__dns *d, const char *host, unsigned port, smv__dns_cb cb, void *ud) {
@@ -223,18 +237,17 @@ int smv__dns_resolve(smv__dns *d, const char *host, unsigned port, smv__dns_cb c
   d->cb = cb;
   d->ud = ud;
   d->port = port;
-  smv__alloc_set_current(&d->client->alloc);
+  smv__alloc *prev = smv__alloc_enter(&d->client->alloc);
   ares_getaddrinfo(d->channel, host, service, &hints, on_addrinfo, d);
   if (d->cb) rearm(d);
+  smv__alloc_leave(prev);
   return 0;
 }
 
-void smv__dns_free(smv__dns *d) {
-  if (!d || d->freeing) return;
-  d->freeing = 1;
-  d->cb = NULL;
-  smv__alloc_set_current(&d->client->alloc);
+static void destroy(smv__dns *d) {
+  smv__alloc *prev = smv__alloc_enter(&d->client->alloc);
   ares_destroy(d->channel);  /* closes its sockets: sock_state_cb closes the polls */
+  smv__alloc_leave(prev);
   while (d->polls) {
     smv__dns_poll *p = d->polls;
     d->polls = p->next;
@@ -243,4 +256,11 @@ void smv__dns_free(smv__dns *d) {
   }
   uv_timer_stop(&d->timer);
   uv_close((uv_handle_t *)&d->timer, on_handle_closed);
+}
+
+void smv__dns_free(smv__dns *d) {
+  if (!d || d->freeing) return;
+  d->freeing = 1;
+  d->cb = NULL;
+  if (!d->in_callback) destroy(d);
 }

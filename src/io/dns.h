@@ -3,6 +3,7 @@
 #ifndef SMV_IO_DNS_H
 #define SMV_IO_DNS_H
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "io/internal.h"
@@ -12,7 +13,9 @@
 typedef struct smv__dns smv__dns;
 
 typedef struct smv__dns_answer {
-  struct sockaddr_storage addrs[SMV__DNS_ADDRS_MAX];  /* IPv6 and IPv4 interleaved, port set */
+  struct sockaddr_in6 addrs[SMV__DNS_ADDRS_MAX];  /* IPv6 and IPv4 (as sockaddr_in) interleaved,
+                                                     port set; sockaddr_in6 holds either, and is a
+                                                     seventh of a sockaddr_storage */
   size_t count;
 } smv__dns_answer;
 

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "core/alloc.h"
-#include "core/seed_json.h"
 #include "io/result.h"
 #include "smv.h"
 
@@ -21,10 +20,7 @@ static const char *outcome_name(smv_outcome o) {
 static cJSON *str_or_null(const char *s) { return s ? cJSON_CreateString(s) : cJSON_CreateNull(); }
 
 char *smv_result_json(const smv_result *r, int pretty) {
-  /* Rendered with the default allocator (not a client's, which may be gone); returned as malloc(). */
-  smv__alloc *prev = smv__alloc_current();
-  smv__alloc_set_current(NULL);
-  smv__json_hooks_install();
+  /* Rendered with cJSON's default malloc/free: the result may outlive its client. */
   char *out = NULL;
   cJSON *o = cJSON_CreateObject();
   if (!o) goto done;
@@ -85,7 +81,7 @@ char *smv_result_json(const smv_result *r, int pretty) {
   }
   char *text = pretty ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
   if (text) {
-    /* cJSON's buffer carries smv's allocation header; the caller gets a plain malloc() copy. */
+    /* cJSON may carry the application's own hooks: the caller gets a malloc() copy to free(). */
     size_t n = strlen(text);
     out = malloc(n + 1);
     if (out) memcpy(out, text, n + 1);
@@ -93,7 +89,6 @@ char *smv_result_json(const smv_result *r, int pretty) {
   }
 done:
   cJSON_Delete(o);
-  smv__alloc_set_current(prev);
   return out;
 }
 

@@ -1,0 +1,174 @@
+#!/bin/bash
+# `smv demo --netns` (and ctest harness.demo_netns): the silent-verification flow of `smv demo`,
+# but across the namespace harness instead of loopback. The device (its default route on WiFi) opens
+# the deviceRedirectUrl without being told which interface to use; smv picks rmnet_data0, the
+# carrier's CGNAT rewrites the source to 203.0.113.1 with a port from the subscriber's block, and
+# the sandbox, configured with that same block as the operator's records, recognises the subscriber.
+#
+#   internet namespace: the sandbox on 203.0.113.100 (service API on 443, operator endpoint on 80)
+#                       the app backend on 203.0.113.200 (curl for its requests, `smv testserver` as
+#                       its callback receiver and its /start API)
+#   device namespace:   smv follow / smv report, no --interface, no --carrier
+#
+# Three flows, as in `smv demo`: IP/port matching (REDIRECT), header enrichment (the operator maps
+# the connection through its CGNAT block), and deviceIp/devicePort (the backend passes on the address
+# and port it saw; status OK). Exit 0 only when all three callbacks say VALID. $1 is the smv binary;
+# -v prints the sandbox's own log at the end.
+H_CELL=4 H_WIFI=1 H_DEFAULT=wifi H_NAME=demo-netns
+. "$(dirname "$0")/lib.sh"
+command -v curl >/dev/null 2>&1 || h_skip "needs curl (the app backend's client)"
+VERBOSE=0
+[ "${2:-}" = -v ] && VERBOSE=1
+
+MSISDN_IPPORT=41793026727
+MSISDN_HE=41780000001
+BACKEND=203.0.113.200
+
+say() { printf '%s\n' "$*"; }
+
+h_up
+ip -n "$H_NET" addr add "$BACKEND/32" dev lo
+say "topology: device (rmnet_data0 $H_DEV4 -> carrier CGNAT $H_PUBLIC4:$H_BLOCK_LO-$H_BLOCK_HI;"
+say "          wlan0 192.0.2.2 -> home router, holding the default route), internet (sandbox $H_SERVER4)"
+
+cat >"$H_WORK/sandbox.json" <<JSON
+{
+  "listeners": {"ip": "$H_SERVER4", "api_port": 443, "operator_port": 80,
+                "api_host": "$H_SERVER4", "operator_host": "$H_SERVER4"},
+  "state_dir": "$H_WORK/sandbox-state",
+  "callbacks": {"backoff_ms": 100, "max_attempts": 5},
+  "operators": [
+    {"name": "alpha-mobile", "profile": "ip_port", "public_ipv4": "$H_PUBLIC4"},
+    {"name": "beta-telecom", "profile": "header_enrichment", "public_ipv4": "$H_PUBLIC4"}
+  ],
+  "subscribers": [
+    {"msisdn": "$MSISDN_IPPORT", "operator": "alpha-mobile", "ports": [$H_BLOCK_LO, $H_BLOCK_HI]},
+    {"msisdn": "$MSISDN_HE", "operator": "beta-telecom", "ports": [$H_BLOCK_LO, $H_BLOCK_HI]}
+  ]
+}
+JSON
+mkdir -p "$H_WORK/sandbox-state"
+h_bg "$H_NET" sandbox "$H_SMV" sandbox --config "$H_WORK/sandbox.json" -v
+h_wait_file "$H_WORK/sandbox.out" '"api"' 150 || { h_fail "the sandbox did not start"; exit 1; }
+head -n 1 "$H_WORK/sandbox.out" >"$H_WORK/sandbox-ready.json"
+API=$(jget "$H_WORK/sandbox-ready.json" .api)
+SB_CA=$(jget "$H_WORK/sandbox-ready.json" .ca)
+SB_USER=$(jget "$H_WORK/sandbox-ready.json" .user)
+SB_PASS=$(jget "$H_WORK/sandbox-ready.json" .password)
+say "sandbox: service API $API, operators alpha-mobile (IP/port) and beta-telecom (header enrichment),"
+say "         both knowing subscriber port block $H_BLOCK_LO-$H_BLOCK_HI on $H_PUBLIC4"
+
+# the app backend: callback receiver and its own API for the device's report
+H_SERVER4=$BACKEND h_serve '{"routes": {
+  "/callback": {"status": 200, "body": "ok\n"},
+  "/start":    {"status": 200, "json": {"status": "received"}}}}' "$BACKEND"
+CALLBACK="http://$BACKEND/callback?result={result}&token={token}"
+say "backend: callbacks on http://$BACKEND/callback, its API on https://$BACKEND"
+
+# verify MSISDN [DEVICE_IP DEVICE_PORT]: the backend's POST; the answer in verify.json
+verify() {
+  local body="{\"phoneNumber\":\"$1\",\"callbackUrl\":\"$CALLBACK\",\"consentGranted\":true"
+  [ $# -ge 3 ] && body="$body,\"deviceIp\":\"$2\",\"devicePort\":$3"
+  body="$body}"
+  say "    backend -> sandbox: POST $API/mi/verification/1/verify $body"
+  ip netns exec "$H_NET" curl -sS --max-time 10 --cacert "$SB_CA" -u "$SB_USER:$SB_PASS" \
+    -H 'Content-Type: application/json' -d "$body" "$API/mi/verification/1/verify" \
+    >"$H_WORK/verify.json" 2>"$H_WORK/curl.err"
+  say "    sandbox -> backend: $(cat "$H_WORK/verify.json")"
+}
+
+# show_device: the device's hops and path from result.json
+show_device() {
+  local i n
+  n=$(h_result '.hops|length')
+  for i in $(seq 0 $((${n:-0} - 1))); do
+    say "    device: hop $((i + 1))  $(h_result ".hops[$i].url") -> $(h_result ".hops[$i].status")  ($(h_result ".hops[$i].tls"), $(h_result ".hops[$i].remote"))"
+  done
+  if [ "$H_RC" = 0 ]; then
+    say "    device: done via $(h_result .path.interface) ($(h_result .path.class)), local $(h_result .path.local)"
+  else
+    say "    device: failed, exit $H_RC: $(h_result .error.code) $(h_result .error.message)"
+  fi
+}
+
+# await_callback TOKEN: the result the backend's callback receiver got for TOKEN (waits up to 10 s)
+await_callback() {
+  local i line
+  for i in $(seq 1 100); do
+    line=$(grep -o "\"target\":\"/callback?result=[^&\"]*&token=$1\"" "$H_WORK/server.log" 2>/dev/null | head -n 1)
+    if [ -n "$line" ]; then
+      line=${line#*result=}
+      echo "${line%%&*}"
+      return
+    fi
+    sleep 0.1
+  done
+  echo "(none)"
+}
+
+RESULTS=()
+# conclude N: records flow N's callback result
+conclude() {
+  local token result
+  token=$(jget "$H_WORK/verify.json" .token)
+  result=$(await_callback "$token")
+  say "    sandbox -> backend: callback result=$result token=$token"
+  say "  => result $result"
+  say ""
+  RESULTS[$1]=$result
+}
+
+device_flow() { # the REDIRECT flows
+  local url
+  url=$(jget "$H_WORK/verify.json" .deviceRedirectUrl)
+  if [ "$(jget "$H_WORK/verify.json" .status)" != REDIRECT ] || [ -z "$url" ] || [ "$url" = null ]; then
+    h_fail "expected a REDIRECT with a deviceRedirectUrl"
+    return
+  fi
+  say "    backend -> device: please open $url"
+  say "    device: smv follow (no --interface: smv chooses the path)"
+  h_smv follow "$url" --cacert "$SB_CA" --json --max-time 20
+  show_device
+  [ "$H_RC" = 0 ] || h_fail "device flow exit $H_RC"
+  [ "$(h_result .path.interface)" = rmnet_data0 ] || h_fail "the device did not use rmnet_data0"
+}
+
+say ""
+say "1) Operator with IP/port matching (its CGNAT records), REDIRECT flow"
+verify "$MSISDN_IPPORT"
+device_flow
+conclude 0
+
+say "2) Operator with header enrichment, REDIRECT flow through the operator's HTTP endpoint"
+verify "$MSISDN_HE"
+device_flow
+conclude 1
+
+say "3) deviceIp/devicePort flow: the device reports to the backend, status OK, no redirect"
+say "    device: smv report POST https://$BACKEND/start"
+requests=$(h_server_requests)
+h_smv report "https://$BACKEND/start" -d '{"action":"login"}' --cacert "$H_CA" --json --max-time 20
+show_device
+peer=$(tail -n +$((requests + 1)) "$H_WORK/server.log" | grep -o '"peer":"[^"]*"' | head -n 1 | sed 's/"peer":"//; s/"$//')
+say "    device -> backend: POST /start seen from ${peer:-nothing}"
+if [ -n "$peer" ]; then
+  verify "$MSISDN_IPPORT" "${peer%:*}" "${peer##*:}"
+  [ "$(jget "$H_WORK/verify.json" .status)" = OK ] || h_fail "expected status OK"
+else
+  h_fail "the backend saw no report"
+  echo '{}' >"$H_WORK/verify.json"
+fi
+conclude 2
+
+say "What the WiFi side saw: $(h_counter "$H_HOME" smvh_home wifi_forwarded) packets forwarded by the home router, $(h_dns_total home-dns) DNS queries"
+[ "$(h_counter "$H_HOME" smvh_home wifi_forwarded)" = 0 ] || h_fail "traffic left through the home router"
+[ "$VERBOSE" = 1 ] && { say "---- sandbox log"; cat "$H_WORK/sandbox.err"; }
+
+say "Summary:"
+say "  IP/port matching (CGNAT)  ${RESULTS[0]}"
+say "  header enrichment         ${RESULTS[1]}"
+say "  deviceIp/devicePort       ${RESULTS[2]}"
+for r in "${RESULTS[@]}"; do [ "$r" = VALID ] || h_fail "a verification ended $r"; done
+if [ "$H_FAILS" = 0 ]; then say "demo --netns: all three verifications VALID"; exit 0; fi
+say "demo --netns: FAILED"
+exit 1

@@ -1,0 +1,167 @@
+/* Whole flows through the library against the project's test server in the same process: the chain
+ * https -> http -> https -> returnUrl, and allocation failure injected at every allocation of that
+ * flow (a clean error, nothing leaked). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <cJSON.h>
+#include <uv.h>
+
+#include "server/testserver.h"
+#include "smv.h"
+
+static uv_loop_t loop;
+static smv__testserver *ts;
+static char https_base[128], ca_path[512];
+
+typedef struct failer {
+  long fail_at;        /* the allocation number that fails; -1 never */
+  long count;          /* allocations so far */
+  long live;           /* blocks not freed */
+  int failed;
+} failer;
+
+static void *f_malloc(size_t n, void *ud) {
+  failer *f = ud;
+  if (f->count++ == f->fail_at) { f->failed = 1; return NULL; }
+  void *p = malloc(n);
+  if (p) f->live++;
+  return p;
+}
+static void *f_realloc(void *p, size_t n, void *ud) {
+  failer *f = ud;
+  if (f->count++ == f->fail_at) { f->failed = 1; return NULL; }
+  void *q = realloc(p, n);
+  if (q && !p) f->live++;
+  return q;
+}
+static void f_free(void *p, void *ud) {
+  failer *f = ud;
+  if (p) f->live--;
+  free(p);
+}
+
+typedef struct run { int done; int outcome; int error; char final_url[256]; unsigned connections, tls_full; } run;
+
+static void on_done(smv_flow *fl, const smv_result *r, void *ud) {
+  (void)fl;
+  run *rr = ud;
+  rr->done = 1;
+  rr->outcome = r->outcome;
+  rr->error = r->error;
+  rr->connections = r->stats.connections;
+  rr->tls_full = r->stats.tls_full;
+  snprintf(rr->final_url, sizeof(rr->final_url), "%s", r->final_url ? r->final_url : "");
+}
+
+/* One flow with its own client; returns the start error or 0 with *out filled. */
+static int one_flow(failer *f, const char *path, const char *ret, run *out) {
+  smv_allocator hook = {f_malloc, f_realloc, f_free, f};
+  smv_client_options o = {SMV_CLIENT_OPTIONS_VERSION, &hook, ca_path, NULL, 0};
+  smv_config cfg;
+  smv_config_init(&cfg);
+  cfg.interface = "lo";
+  cfg.declared_carrier = 1;
+  cfg.return_url = ret;
+  cfg.max_time_ms = 5000;
+  char url[256];
+  snprintf(url, sizeof(url), "%s%s", https_base, path);
+  memset(out, 0, sizeof(*out));
+  smv_client *cl = NULL;
+  int rc = smv_client_new(&loop, &o, &cl);
+  if (rc == 0) rc = smv_flow_start(cl, url, &cfg, on_done, out, NULL);
+  for (int i = 0; rc == 0 && !out->done && i < 100000; i++) uv_run(&loop, UV_RUN_ONCE);
+  if (cl) smv_client_free(cl);
+  /* The server keeps the loop alive: turn it until the client's last block is gone. */
+  for (int i = 0; f->live > 0 && i < 2000; i++) uv_run(&loop, UV_RUN_NOWAIT);
+  return rc;
+}
+
+static int setup(void **state) {
+  (void)state;
+  assert_int_equal(uv_loop_init(&loop), 0);
+  smv__testserver_opts o;
+  memset(&o, 0, sizeof(o));
+  char err[256];
+  assert_int_equal(smv__testserver_start(&loop, &o, &ts, err, sizeof(err)), 0);
+  cJSON *j = cJSON_Parse(smv__testserver_ready_json(ts));
+  assert_non_null(j);
+  snprintf(https_base, sizeof(https_base), "%s", cJSON_GetObjectItem(j, "https")->valuestring);
+  snprintf(ca_path, sizeof(ca_path), "%s", cJSON_GetObjectItem(j, "ca")->valuestring);
+  cJSON_Delete(j);
+  return 0;
+}
+
+static void stopped(void *d) { *(int *)d = 1; }
+
+static int teardown(void **state) {
+  (void)state;
+  int done = 0;
+  smv__testserver_stop(ts, stopped, &done);
+  while (!done) uv_run(&loop, UV_RUN_ONCE);
+  smv__testserver_free(ts);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  return uv_loop_close(&loop) == 0 ? 0 : -1;
+}
+
+static void test_chain(void **state) {
+  (void)state;
+  failer f = {-1, 0, 0, 0};
+  run r;
+  assert_int_equal(one_flow(&f, "/chain/start", "myapp://verified", &r), 0);
+  assert_true(r.done);
+  assert_int_equal(r.error, 0);
+  assert_int_equal(r.outcome, SMV_OUTCOME_RETURN_URL);
+  assert_int_equal(strncmp(r.final_url, "myapp://verified", 16), 0);
+  assert_int_equal(r.connections, 2);
+  assert_int_equal(r.tls_full, 1);
+  assert_int_equal(f.live, 0);
+  /* The token flow of one hop */
+  assert_int_equal(one_flow(&f, "/token", NULL, &r), 0);
+  assert_int_equal(r.outcome, SMV_OUTCOME_COMPLETED);
+  assert_int_equal(f.live, 0);
+}
+
+static void test_alloc_failure_everywhere(void **state) {
+  (void)state;
+  failer probe = {-1, 0, 0, 0};
+  run r;
+  assert_int_equal(one_flow(&probe, "/chain/start", "myapp://verified", &r), 0);
+  assert_int_equal(r.outcome, SMV_OUTCOME_RETURN_URL);
+  long total = probe.count;
+  long nomem = 0, other = 0;
+  for (long n = 0; n < total; n++) {
+    failer f = {n, 0, 0, 0};
+    int rc = one_flow(&f, "/chain/start", "myapp://verified", &r);
+    if (rc != 0) {
+      assert_int_equal(rc, SMV_ERR_NOMEM);
+    } else {
+      assert_true(r.done);
+      if (r.outcome != SMV_OUTCOME_RETURN_URL) {
+        /* A failure must surface as out of memory: anything else would misreport the network. */
+        if (r.error != SMV_ERR_NOMEM) {
+          fprintf(stderr, "allocation %ld: %s\n", n, smv_errname(r.error));
+          other++;
+        }
+        nomem++;
+      }
+    }
+    if (f.live != 0) fprintf(stderr, "allocation %ld failed: %ld blocks leaked\n", n, f.live);
+    assert_int_equal(f.live, 0);
+  }
+  fprintf(stderr, "flow allocations: %ld; failed flows: %ld (other errors: %ld)\n", total, nomem, other);
+  assert_int_equal(other, 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_chain),
+    cmocka_unit_test(test_alloc_failure_everywhere),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
