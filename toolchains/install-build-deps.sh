@@ -15,7 +15,7 @@ PACKAGES="
   cmake ninja-build pkg-config make
   gcc libc6-dev binutils clang llvm libclang-rt-14-dev
   valgrind
-  curl ca-certificates openssl
+  curl ca-certificates openssl python3 jq
   iproute2 nftables procps
   dnsmasq-base
   qemu-user

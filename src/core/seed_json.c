@@ -58,7 +58,11 @@ int smv__seed_body_parse(smv__alloc *a, const char *body, size_t len, smv__seed_
     if (!cJSON_IsObject(err)) { rc = SMV_ERR_HTTP_BODY_JSON; goto done; }
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(err, "id");
     if (id) {
-      if (!cJSON_IsNumber(id)) { rc = SMV_ERR_HTTP_BODY_JSON; goto done; }
+      /* out of long's range the conversion below is undefined behaviour (found by fuzz_seed_json) */
+      if (!cJSON_IsNumber(id) || !(id->valuedouble >= -2147483648.0 && id->valuedouble <= 2147483647.0)) {
+        rc = SMV_ERR_HTTP_BODY_JSON;
+        goto done;
+      }
       out->error_id = (long)id->valuedouble;
     }
     out->has_error = 1;

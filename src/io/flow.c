@@ -700,6 +700,13 @@ static void hop_start(smv_flow *f) {
     return;
   }
   if (!f->dns) {
+#ifdef SMV_SYSTEM_RESOLVER
+    /* The system resolver chooses its own servers: only an explicit --dns is passed (and refused). */
+    if (f->cfg.dns_servers && smv__dns_parse_csv(f->cfg.dns_servers, &f->dns_servers) == 0) {
+      snprintf(f->dns_servers.source, sizeof(f->dns_servers.source), "--dns");
+      f->have_dns_servers = 1;
+    }
+#else
     if (!f->have_dns_servers && f->bound) {
       const smv__platform *p = &cl->platform;
       rc = p->ops->dns_servers(p->user_data, &f->verdict.path, f->cfg.dns_servers, &f->dns_servers);
@@ -710,12 +717,14 @@ static void hop_start(smv_flow *f) {
       if (rc) { finish(f, rc, "bad --dns list: %s", f->cfg.dns_servers); return; }
       f->have_dns_servers = 1;
     }
+#endif
     rc = smv__dns_new(cl, f->bound ? &f->verdict.path : NULL, f->have_dns_servers ? &f->dns_servers : NULL, &f->dns);
     if (rc) { finish(f, rc, "%s (DNS setup on %s)", smv_strerror(rc), f->bound ? f->verdict.path.name : "default"); return; }
   }
   set_phase(f, PH_DNS);
   f->result.stats.dns_queries++;
-  smv__dns_resolve(f->dns, host, u->port_num, on_dns, f);
+  rc = smv__dns_resolve(f->dns, host, u->port_num, on_dns, f);
+  if (rc) finish(f, rc, "%s: %s", smv_strerror(rc), host);
 }
 
 /* ---- path ---------------------------------------------------------------------------------------- */

@@ -72,7 +72,7 @@ h_require() {
   if [ -z "${H_FORCE_PYTHON:-}" ] && command -v jq >/dev/null 2>&1; then H_JSON=jq
   elif command -v python3 >/dev/null 2>&1; then H_JSON=python3
   else h_skip "needs jq or python3 to read JSON"; fi
-  [ -n "$H_SMV" ] && [ -x "$H_SMV" ] || { echo "FAIL: no smv binary (pass it as \$1 or SMV)"; exit 1; }
+  if [ -z "$H_SMV" ] || [ ! -x "$H_SMV" ]; then echo "FAIL: no smv binary (pass it as \$1 or SMV)"; exit 1; fi
   H_SMV=$(cd "$(dirname "$H_SMV")" && pwd)/$(basename "$H_SMV")
   h_sweep_stale
   # a container without CAP_SYS_ADMIN / CAP_NET_ADMIN cannot do any of this: say so, do not fail
@@ -83,7 +83,7 @@ h_require() {
 # A run killed with SIGKILL (a ctest timeout) cannot clean up after itself: its namespaces are named
 # smvh<its pid>-*, so the next run removes those whose script is gone, with what still runs in them.
 h_sweep_stale() {
-  local ns pid p
+  local ns pid p d
   for ns in $(ip netns list 2>/dev/null | sed -n 's/^\(smvh[0-9]*-[a-z]*\).*/\1/p'); do
     pid=${ns#smvh}
     pid=${pid%%-*}
@@ -156,7 +156,6 @@ h_bg() {
   local ns=$1 name=$2; shift 2
   ip netns exec "$ns" "$@" >"$H_WORK/$name.out" 2>"$H_WORK/$name.err" &
   H_PIDS="$H_PIDS $!"
-  H_LAST_PID=$!
 }
 
 # h_dnsmasq NS LOGNAME LISTEN... -- RECORDS...: a DNS server answering only its host records,
@@ -324,8 +323,8 @@ EOF
 
 # h_wait_file FILE PATTERN [TENTHS]: waits until FILE contains PATTERN.
 h_wait_file() {
-  local i
-  for i in $(seq 1 "${3:-100}"); do
+  local _
+  for _ in $(seq 1 "${3:-100}"); do
     grep -q -- "$2" "$1" 2>/dev/null && return 0
     sleep 0.1
   done
@@ -343,6 +342,7 @@ h_serve() {
   h_bg "$H_NET" server "$H_SMV" testserver --script "$H_WORK/routes.json" --log "$H_WORK/server.log" \
     --dir "$H_WORK/ts" --bind "$bind" --https-port 443 --http-port 80
   h_wait_file "$H_WORK/server.out" '"https"' 150 || { h_fail "testserver did not start"; exit 1; }
+  # shellcheck disable=SC2034 # the scenario scripts use it
   H_CA=$H_WORK/ts/ca.pem
 }
 
