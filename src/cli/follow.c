@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "cli/cli.h"
+#include "io/readfile.h"
 
 typedef struct cli_run {
   int json, verbose, exit_code, done;
@@ -67,28 +68,6 @@ static int parse_size(const char *s, unsigned long max, unsigned long *out) {
   return 0;
 }
 
-static char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    size_t r = fread(buf + n, 1, cap - n, f);
-    n += r;
-    if (r == 0) break;
-    if (n == cap) {
-      if (cap >= 1u << 20) { free(buf); buf = NULL; errno = EFBIG; break; }
-      char *nb = realloc(buf, cap * 2);
-      if (!nb) { free(buf); buf = NULL; break; }
-      buf = nb;
-      cap *= 2;
-    }
-  }
-  if (buf && ferror(f)) { free(buf); buf = NULL; }
-  fclose(f);
-  if (buf) *len = n;
-  return buf;
-}
 
 static const char *phase_name(smv_trace_phase p) {
   switch (p) {
@@ -216,7 +195,7 @@ int smv__cli_follow(int argc, char **argv, int report) {
     case 'd':
       free(data);
       if (optarg[0] == '@') {
-        data = read_file(optarg + 1, &data_len);
+        data = smv__read_file(optarg + 1, 16u << 20, &data_len);
         if (!data) { fprintf(stderr, "smv: %s: %s\n", optarg + 1, strerror(errno)); goto out; }
       } else {
         data_len = strlen(optarg);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/readfile.h"
 #include "platform.h"
 
 int smv__cli_paths(int argc, char **argv);
@@ -19,31 +20,6 @@ static void usage(FILE *f) {
         f);
 }
 
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  char *buf = NULL;
-  size_t len = 0, cap = 0, n;
-  char chunk[4096];
-  while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-    if (len + n + 1 > cap) {
-      cap = (len + n + 1) * 2;
-      char *nb = realloc(buf, cap);
-      if (!nb) {
-        free(buf);
-        fclose(f);
-        return NULL;
-      }
-      buf = nb;
-    }
-    memcpy(buf + len, chunk, n);
-    len += n;
-  }
-  fclose(f);
-  if (!buf) buf = calloc(1, 1);
-  else buf[len] = '\0';
-  return buf;
-}
 
 static void print_text(const smv__snapshot *snap, const smv__verdict *v, const smv__dns_list *dns, int dns_rc) {
   printf("source: %s%s\n", snap->source, snap->dropped ? " (some interfaces not shown)" : "");
@@ -163,7 +139,7 @@ int smv__cli_paths(int argc, char **argv) {
   smv__platform_get(&plat);
   static smv__snapshot snap;
   if (snapshot_file) {
-    char *text = slurp(snapshot_file);
+    char *text = smv__read_file(snapshot_file, 1u << 20, NULL);
     int rc = text ? smv__snapshot_from_json(text, &snap) : SMV_ERR_IO;
     free(text);
     if (rc != SMV_OK) {

@@ -3,6 +3,8 @@
  * exits 0 on SIGTERM or SIGINT. */
 #include <signal.h>
 #include <stdio.h>
+
+#include "io/readfile.h"
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -63,28 +65,6 @@ static int parse_port(const char *s, uint16_t *out) {
   return 0;
 }
 
-static char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 65536, n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    size_t r = fread(buf + n, 1, cap - n, f);
-    n += r;
-    if (n < cap) break;
-    char *nb = cap < (16u << 20) ? realloc(buf, cap * 2) : NULL;
-    if (!nb) {
-      free(buf);
-      buf = NULL;
-      break;
-    }
-    buf = nb;
-    cap *= 2;
-  }
-  fclose(f);
-  *len = n;
-  return buf;
-}
 
 int smv__cli_sandbox(int argc, char **argv) {
   const char *config = NULL, *listen = NULL, *state = NULL;
@@ -120,7 +100,7 @@ int smv__cli_sandbox(int argc, char **argv) {
   if (smv__sb_config_defaults(&cfg)) return 1;
   if (config) {
     size_t len = 0;
-    char *text = slurp(config, &len);
+    char *text = smv__read_file(config, 16u << 20, &len);
     char err[300];
     if (!text) {
       fprintf(stderr, "smv sandbox: cannot read %s\n", config);

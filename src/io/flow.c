@@ -31,7 +31,7 @@ struct smv_flow {
   void *ud;
   smv__redirect redir;
   smv__url *return_url;         /* allocated only when given */
-  smv__cookie_jar jar;
+  smv__cookie_jar *jar;         /* made when the chain sets its first cookie */
   smv__verdict verdict;
   int bound;                    /* verdict.path is the path every socket is bound to */
   smv__path_watch watch;
@@ -47,7 +47,8 @@ struct smv_flow {
   phase ph;
   int retried_reuse;            /* a reused connection that died before answering was retried */
   smv__http_response resp;
-  char *scratch;                /* one header line: sized from max_location_bytes */
+  char *scratch;                /* one header line, sized from max_location_bytes; held only while a
+                                   response is read, so that it is not part of the handshake's peak */
   size_t scratch_size;
   char *req;
   size_t req_len;
@@ -131,6 +132,7 @@ static void on_handle_closed(uv_handle_t *h) {
     smv__alloc *a = &f->client->alloc;
     smv__free(a, f->return_url);
     smv__free(a, f->scratch);
+    smv__free(a, f->jar);
     smv__free(a, f->strings);
     smv__free(a, f);
   }
@@ -334,7 +336,11 @@ static int on_resp_header(void *ud, const char *name, size_t nlen, const char *v
     f->locations[f->nlocations] = v;
     f->location_lens[f->nlocations++] = vlen;
   } else if (smv__http_name_is(name, nlen, "set-cookie")) {
-    smv__cookie_set(&f->jar, &f->redir.current, value, vlen);
+    if (!f->jar) {
+      if (!(f->jar = smv__malloc(&f->client->alloc, sizeof(*f->jar)))) return SMV_ERR_NOMEM;
+      smv__cookie_jar_init(f->jar);
+    }
+    smv__cookie_set(f->jar, &f->redir.current, value, vlen);
   }
   return 0;
 }
@@ -386,6 +392,11 @@ static int take_body(smv_flow *f) {
 static void hop_done(smv_flow *f, int keep_alive) {
   smv__alloc *a = &f->client->alloc;
   set_phase(f, PH_IDLE);
+  /* The next hop may begin with a handshake: the buffers of this one are not needed in it. */
+  smv__free(a, f->scratch);
+  f->scratch = NULL;
+  smv__free(a, f->req);
+  f->req = NULL;
   smv_hop *h = cur_hop(f);
   h->status = f->status;
   h->ms = ms_since(f->hop_t0_ns);
@@ -585,7 +596,7 @@ static void send_request(smv_flow *f) {
   smv__alloc *a = &f->client->alloc;
   smv_hop *h = cur_hop(f);
   char cookie[1024];
-  size_t clen = smv__cookie_header(&f->jar, &f->redir.current, cookie, sizeof(cookie));
+  size_t clen = f->jar ? smv__cookie_header(f->jar, &f->redir.current, cookie, sizeof(cookie)) : 0;
   const char *method = f->cfg.method ? f->cfg.method : (f->cfg.body ? "POST" : "GET");
   h->method = method;
   /* Host is the authority of the URL (RFC 9112 section 3.2): the host as written, with a non-default
@@ -617,6 +628,10 @@ static void send_request(smv_flow *f) {
   f->req_len = (size_t)n;
   reset_response(f);
   smv__http_limits lim = {f->cfg.max_header_bytes, f->cfg.max_body_bytes, 0, 0};
+  if (!f->scratch && !(f->scratch = smv__malloc(a, f->scratch_size))) {
+    finish(f, SMV_ERR_NOMEM, "out of memory");
+    return;
+  }
   smv__http_response_init(&f->resp, &lim, method, f->scratch, f->scratch_size, &resp_cbs, f);
   set_phase(f, PH_SEND);
   trace(f, SMV_TRACE_REQUEST, "%s %.*s%s", method, (int)smv__url_target(&f->redir.current).len,
@@ -821,7 +836,6 @@ int smv_flow_start(smv_client *cl, const char *url, const smv_config *cfg, smv_d
   /* A header line longer than the scratch is HEADER_TOO_LARGE; a Location up to the limit must fit,
    * so that an overlong one is reported as LOCATION_TOO_LONG. */
   f->scratch_size = f->cfg.max_location_bytes + 512;
-  if (!rc && !(f->scratch = smv__malloc(a, f->scratch_size))) rc = SMV_ERR_NOMEM;
   if (!rc && f->cfg.return_url) {
     if (!(f->return_url = smv__malloc(a, sizeof(*f->return_url)))) rc = SMV_ERR_NOMEM;
     else if (smv__url_parse(f->return_url, f->cfg.return_url, strlen(f->cfg.return_url)) != 0) rc = SMV_ERR_URL_PARSE;
@@ -835,7 +849,6 @@ int smv_flow_start(smv_client *cl, const char *url, const smv_config *cfg, smv_d
     smv__free(a, f);
     return rc;
   }
-  smv__cookie_jar_init(&f->jar);
   uv_timer_init(cl->loop, &f->deadline);
   uv_timer_init(cl->loop, &f->phase_timer);
   f->deadline.data = f->phase_timer.data = f;

@@ -2,6 +2,7 @@
  * service. Responses the service wants delayed (operator latency) wait on a timer that the
  * response's abort hook cancels; callbacks are journalled, then sent with backoff. */
 #include "sandbox/sandbox.h"
+#include "io/readfile.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -292,30 +293,6 @@ static void on_sweep(uv_timer_t *t) {
 
 /* ---- start ---- */
 
-static char *read_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  char *buf = NULL;
-  size_t n = 0, cap = 0;
-  for (;;) {
-    if (n + 4096 + 1 > cap) {
-      cap = cap ? cap * 2 : 8192;
-      char *nb = realloc(buf, cap);
-      if (!nb) {
-        free(buf);
-        fclose(f);
-        return NULL;
-      }
-      buf = nb;
-    }
-    size_t r = fread(buf + n, 1, 4096, f);
-    n += r;
-    if (r < 4096) break;
-  }
-  fclose(f);
-  buf[n] = 0;
-  return buf;
-}
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
@@ -331,8 +308,8 @@ static int fail(char *err, size_t cap, const char *fmt, ...) {
 static int make_certs(smv__sandbox *sb, char *err, size_t errcap) {
   smv__sb_config *cfg = sb->cfg;
   if (cfg->cert_file[0]) {
-    sb->cert_pem = read_file(cfg->cert_file);
-    sb->key_pem = read_file(cfg->key_file);
+    sb->cert_pem = smv__read_file(cfg->cert_file, 1u << 20, NULL);
+    sb->key_pem = smv__read_file(cfg->key_file, 1u << 20, NULL);
     if (!sb->cert_pem || !sb->key_pem)
       return fail(err, errcap, "cannot read %s or %s", cfg->cert_file, cfg->key_file);
     snprintf(sb->ca_path, sizeof(sb->ca_path), "%s", cfg->ca_file[0] ? cfg->ca_file : cfg->cert_file);

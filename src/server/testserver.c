@@ -1,6 +1,7 @@
 /* The scripted test server (see testserver.h): route table, placeholders, delays and stalls, the
  * request log, and the built-in scenarios of the device client's integration tests. */
 #include "server/testserver.h"
+#include "io/readfile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -392,30 +393,11 @@ static int ts_make_certs(smv__testserver_cert mode, const char *ip, char **ca_pe
 /* ---- Start / stop ------------------------------------------------------------------------------ */
 
 static int ts_load_script(smv__testserver *ts, const char *path, char *err, size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
+  char *text = smv__read_file(path, 1u << 20, NULL);
+  if (!text) {
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    return SMV_ERR_IO;
+    return errno == ENOMEM ? SMV_ERR_NOMEM : SMV_ERR_IO;
   }
-  char *text = NULL;
-  size_t len = 0, cap = 0;
-  for (;;) {
-    if (len + 4096 + 1 > cap) {
-      cap = cap ? cap * 2 : 8192;
-      char *n = realloc(text, cap);
-      if (!n) {
-        free(text);
-        fclose(f);
-        return SMV_ERR_NOMEM;
-      }
-      text = n;
-    }
-    size_t got = fread(text + len, 1, 4096, f);
-    len += got;
-    if (got < 4096) break;
-  }
-  fclose(f);
-  text[len] = '\0';
   ts->table = cJSON_Parse(text);
   free(text);
   if (!ts->table || !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(ts->table, "routes"))) {

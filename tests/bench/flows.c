@@ -37,6 +37,7 @@
 
 typedef struct err_count {
   const char *name;
+  char *sample; /* the first failure's message */
   size_t n;
 } err_count;
 
@@ -85,7 +86,7 @@ static void die(const char *what) {
   exit(2);
 }
 
-static void count_error(bench *b, const char *name) {
+static void count_error(bench *b, const char *name, const char *message) {
   for (size_t i = 0; i < b->nerrs; i++) {
     if (strcmp(b->errs[i].name, name) == 0) {
       b->errs[i].n++;
@@ -94,6 +95,7 @@ static void count_error(bench *b, const char *name) {
   }
   if (b->nerrs < MAX_ERR_KINDS) {
     b->errs[b->nerrs].name = name;
+    b->errs[b->nerrs].sample = message ? strdup(message) : NULL;
     b->errs[b->nerrs].n = 1;
     b->nerrs++;
   }
@@ -305,7 +307,7 @@ static void flow_done(smv_flow *flow, const smv_result *r, void *ud) {
     }
   } else if (b->measuring) {
     b->failed++;
-    count_error(b, r->error ? smv_errname(r->error) : "SMV_OK (wrong outcome)");
+    count_error(b, r->error ? smv_errname(r->error) : "SMV_OK (wrong outcome)", r->error_message);
   }
   if (b->measuring) {
     b->conns += r->stats.connections;
@@ -333,7 +335,7 @@ static void start_flows(bench *b) {
       b->done++;
       if (b->measuring) {
         b->failed++;
-        count_error(b, smv_errname(rc));
+        count_error(b, smv_errname(rc), "smv_flow_start failed");
       }
     }
   }
@@ -375,7 +377,7 @@ static void curl_line(bench *b, char *line) {
     b->lat[b->nlat++] = (uint64_t)(t * 1e9);
   } else {
     b->failed++;
-    count_error(b, code == 0 ? "curl: no response" : "curl: unexpected answer");
+    count_error(b, code == 0 ? "curl: no response" : "curl: unexpected answer", line);
   }
 }
 
@@ -659,7 +661,9 @@ int main(int argc, char **argv) {
           b.nlat ? (double)b.lat[b.nlat - 1] / 1e6 : 0, 1000 * cpu / (double)b.flows,
           srv >= 0 ? 1000 * srv / (double)b.flows : -1, b.cb_valid, b.cb_other, measured_cb_missing,
           b.cb_dup, b.cb_unknown);
-  for (size_t i = 0; i < b.nerrs; i++) fprintf(stderr, "  failed: %s x %zu\n", b.errs[i].name, b.errs[i].n);
+  for (size_t i = 0; i < b.nerrs; i++)
+    fprintf(stderr, "  failed: %s x %zu (first: %s)\n", b.errs[i].name, b.errs[i].n,
+            b.errs[i].sample ? b.errs[i].sample : "-");
 
   printf("{\"label\":\"%s\",\"client\":\"%s\",\"concurrency\":%zu,\"resumption\":%s,\"flows\":%zu,"
          "\"ok\":%zu,\"failed\":%zu,\"seconds\":%.4f,\"flows_per_s\":%.1f,\"p50_ms\":%.3f,"
@@ -684,6 +688,7 @@ int main(int argc, char **argv) {
   free(b.urls);
   free(b.t0);
   free(b.lat);
+  for (size_t i = 0; i < b.nerrs; i++) free(b.errs[i].sample);
   free(b.tok_slot);
   free(b.tok_seen);
   return (b.failed == 0 && b.ok == b.flows && b.cb_valid == b.nurls) ? 0 : 1;
