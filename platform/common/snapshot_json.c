@@ -33,9 +33,16 @@ static void get_str(const cJSON *o, const char *key, char *dst, size_t len) {
   if (cJSON_IsString(v) && v->valuestring) snprintf(dst, len, "%s", v->valuestring);
 }
 
-static double get_num(const cJSON *o, const char *key, double dflt) {
+/* An integer member in [lo, hi] (dflt when absent). A recorded layout is input like any other: a
+ * number out of range or with a fraction is refused, never converted (that would be undefined). */
+static int get_int(const cJSON *o, const char *key, double dflt, double lo, double hi, double *out) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-  return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+  if (!v || cJSON_IsNull(v)) { *out = dflt; return 0; }
+  if (!cJSON_IsNumber(v)) return -1;
+  double d = v->valuedouble;
+  if (!(d >= lo && d <= hi) || d != (double)(long long)d) return -1;
+  *out = d;
+  return 0;
 }
 
 static int get_bool(const cJSON *o, const char *key) {
@@ -56,8 +63,11 @@ static int path_from_json(const cJSON *o, smv__path *p) {
   p->tun_flags = -1;
   get_str(o, "name", p->name, sizeof(p->name));
   if (!p->name[0]) return -1;
-  p->ifindex = (unsigned)get_num(o, "ifindex", 0);
-  p->arphrd = (unsigned)get_num(o, "arphrd", 0);
+  double n;
+  if (get_int(o, "ifindex", 0, 0, 4294967295.0, &n)) return -1;
+  p->ifindex = (unsigned)n;
+  if (get_int(o, "arphrd", 0, 0, 65535, &n)) return -1;
+  p->arphrd = (unsigned)n;
   const cJSON *flags = cJSON_GetObjectItemCaseSensitive(o, "flags"), *f;
   cJSON_ArrayForEach(f, flags) {
     size_t k;
@@ -74,7 +84,8 @@ static int path_from_json(const cJSON *o, smv__path *p) {
   get_str(o, "devtype", p->devtype, sizeof(p->devtype));
   get_str(o, "driver", p->driver, sizeof(p->driver));
   p->wireless = get_bool(o, "wireless");
-  p->tun_flags = (int)get_num(o, "tun_flags", -1);
+  if (get_int(o, "tun_flags", -1, -1, 65535, &n)) return -1;
+  p->tun_flags = (int)n;
   const cJSON *addrs = cJSON_GetObjectItemCaseSensitive(o, "addrs"), *a;
   cJSON_ArrayForEach(a, addrs) {
     if (!cJSON_IsString(a) || p->naddrs == SMV__PATH_ADDRS_MAX) return -1;
@@ -82,10 +93,13 @@ static int path_from_json(const cJSON *o, smv__path *p) {
   }
   p->default4 = get_bool(o, "default4");
   p->default6 = get_bool(o, "default6");
-  p->metric4 = (unsigned)get_num(o, "metric4", 0);
-  p->metric6 = (unsigned)get_num(o, "metric6", 0);
+  if (get_int(o, "metric4", 0, 0, 4294967295.0, &n)) return -1;
+  p->metric4 = (unsigned)n;
+  if (get_int(o, "metric6", 0, 0, 4294967295.0, &n)) return -1;
+  p->metric6 = (unsigned)n;
   if (get_addr(o, "gateway4", &p->gateway4) != 0 || get_addr(o, "gateway6", &p->gateway6) != 0) return -1;
-  p->net_handle = (uint64_t)get_num(o, "net_handle", 0);
+  if (get_int(o, "net_handle", 0, 0, 9007199254740992.0, &n)) return -1;  /* 2^53: exact in JSON */
+  p->net_handle = (uint64_t)n;
   const cJSON *tr = cJSON_GetObjectItemCaseSensitive(o, "transports"), *t;
   cJSON_ArrayForEach(t, tr) {
     size_t k;

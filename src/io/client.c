@@ -43,11 +43,13 @@ int smv_client_new(uv_loop_t *loop, const smv_client_options *opts, smv_client *
 
 static void free_when_closed(smv_client *cl);
 
+static void free_idle(uv_handle_t *h) { free(h); }
+
 static void on_idle(uv_idle_t *h) {
   smv_client *cl = h->data;
   if (cl->pending_closes == 0) {
     uv_idle_stop(h);
-    uv_close((uv_handle_t *)h, NULL);
+    uv_close((uv_handle_t *)h, free_idle);
     free_when_closed(cl);
   }
 }

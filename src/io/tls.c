@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <arpa/inet.h>
 #include <string.h>
 #include <strings.h>
 
@@ -19,6 +20,7 @@
 #include <mbedtls/ssl_cache.h>
 #include <mbedtls/ssl_ticket.h>
 #endif
+#include <mbedtls/oid.h>
 #include <mbedtls/x509_crt.h>
 #include <psa/crypto.h>
 
@@ -64,6 +66,7 @@ struct smv__tls {
   int out_lent;          /* the driver holds a pointer into out: do not move it */
   char *key;             /* "host:port" (client) */
   size_t host_len;       /* key[0..host_len) is the host */
+  int host_is_ip;        /* an IP literal: only an iPAddress SAN may match it */
   int done;
   int resumed;
   int verify_called;     /* a full handshake always verifies a chain; a resumed one never does */
@@ -435,6 +438,10 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
       *flags |= MBEDTLS_X509_BADCERT_OTHER;
     }
   }
+  /* Without a subjectAltName mbedTLS falls back to the subject CN, also for an IP literal; an address
+   * must be vouched for by an iPAddress SAN (RFC 6125; DESIGN.md section 7), so a CN alone fails. */
+  if (depth == 0 && t->host_is_ip && !mbedtls_x509_crt_has_ext_type(crt, MBEDTLS_X509_EXT_SUBJECT_ALT_NAME))
+    *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
   t->flags |= *flags;
   return 0;
 }
@@ -542,6 +549,8 @@ int smv__tls_new(smv__tls_conf *c, const char *host, unsigned port, smv__tls **o
     memcpy(t->key, host, hl);
     t->key[hl] = '\0';
     t->host_len = hl;
+    unsigned char ipbuf[16];
+    t->host_is_ip = inet_pton(AF_INET, t->key, ipbuf) == 1 || inet_pton(AF_INET6, t->key, ipbuf) == 1;
     /* Sets both SNI and the name (or, for an IP literal, the address: 3.6 matches it against the
      * certificate's iPAddress SANs) that the chain must carry. */
     int mrc = mbedtls_ssl_set_hostname(&t->ssl, t->key);
