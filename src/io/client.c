@@ -41,20 +41,7 @@ int smv_client_new(uv_loop_t *loop, const smv_client_options *opts, smv_client *
   return 0;
 }
 
-static void free_when_closed(smv_client *cl);
-
-static void free_idle(uv_handle_t *h) { free(h); }
-
-static void on_idle(uv_idle_t *h) {
-  smv_client *cl = h->data;
-  if (cl->pending_closes == 0) {
-    uv_idle_stop(h);
-    uv_close((uv_handle_t *)h, free_idle);
-    free_when_closed(cl);
-  }
-}
-
-static void free_when_closed(smv_client *cl) {
+static void release(smv_client *cl) {
   if (cl->tls) smv__tls_conf_free(cl->tls);
   smv__free(&cl->alloc, cl->cacert_file);
   smv__free(&cl->alloc, cl->ca_dir);
@@ -62,21 +49,20 @@ static void free_when_closed(smv_client *cl) {
   a.hook.free(cl, a.hook.user_data);
 }
 
+void smv__client_close_begin(smv_client *cl) { cl->pending_closes++; }
+
+void smv__client_close_end(smv_client *cl) {
+  /* No handle of the client's own waits for this: an application that closes every handle of its
+   * loop at shutdown (uv_walk) must not strand the client. */
+  if (--cl->pending_closes == 0 && cl->freeing) release(cl);
+}
+
 void smv_client_free(smv_client *cl) {
   if (!cl || cl->freeing) return;
   cl->freeing = 1;
   smv__flows_cancel_all(cl);
   smv__conn_pool_clear(cl);
-  if (cl->pending_closes == 0) {
-    free_when_closed(cl);
-    return;
-  }
-  /* Connections are still closing: their memory (and the TLS conf they point at) must wait. */
-  uv_idle_t *idle = malloc(sizeof(*idle));
-  if (!idle) return; /* leaks the client rather than freeing memory libuv still uses */
-  uv_idle_init(cl->loop, idle);
-  idle->data = cl;
-  uv_idle_start(idle, on_idle);
+  if (cl->pending_closes == 0) release(cl);
 }
 
 /* ---- blocking ------------------------------------------------------------------------------------ */

@@ -54,7 +54,7 @@ static void on_close(uv_handle_t *h) {
   if (c->tls) smv__tls_free(c->tls);
   smv__free(&cl->alloc, c->rbuf);
   smv__free(&cl->alloc, c);
-  cl->pending_closes--;
+  smv__client_close_end(cl);
 }
 
 void smv__conn_close(smv__conn *c) {
@@ -69,7 +69,7 @@ void smv__conn_close(smv__conn *c) {
     smv__free(&cl->alloc, c);
     return;
   }
-  c->client->pending_closes++;
+  smv__client_close_begin(c->client);
   uv_read_stop((uv_stream_t *)&c->tcp);
   uv_close((uv_handle_t *)&c->tcp, on_close);
 }

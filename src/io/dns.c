@@ -47,7 +47,11 @@ int smv__dns_global_init(void) {
 }
 
 static void maybe_release(smv__dns *d) {
-  if (d->freeing && d->open_handles == 0) smv__free(&d->client->alloc, d);
+  if (d->freeing && d->open_handles == 0) {
+    smv_client *cl = d->client;
+    smv__free(&cl->alloc, d);
+    smv__client_close_end(cl);
+  }
 }
 
 static void on_handle_closed(uv_handle_t *h) {
@@ -247,6 +251,7 @@ int smv__dns_resolve(smv__dns *d, const char *host, unsigned port, smv__dns_cb c
 }
 
 static void destroy(smv__dns *d) {
+  smv__client_close_begin(d->client);  /* ended in maybe_release, once libuv has closed the handles */
   smv__alloc *prev = smv__alloc_enter(&d->client->alloc);
   ares_destroy(d->channel);  /* closes its sockets: sock_state_cb closes the polls */
   smv__alloc_leave(prev);

@@ -45,7 +45,9 @@ static void on_gai(uv_getaddrinfo_t *req, int status, struct addrinfo *res) {
   d->busy = 0;
   if (d->freeing) {
     uv_freeaddrinfo(res);
-    smv__free(&d->client->alloc, d);
+    smv_client *cl = d->client;
+    smv__free(&cl->alloc, d);
+    smv__client_close_end(cl);
     return;
   }
   smv__dns_answer ans;
@@ -83,9 +85,14 @@ void smv__dns_free(smv__dns *d) {
   if (!d || d->freeing) return;
   d->freeing = 1;
   d->cb = NULL;
-  /* A lookup in the threadpool cannot be stopped once running: its callback frees. */
-  if (d->busy && uv_cancel((uv_req_t *)&d->req) != 0) return;
-  if (!d->busy) smv__free(&d->client->alloc, d);
+  if (!d->busy) {
+    smv__free(&d->client->alloc, d);
+    return;
+  }
+  /* A lookup in the threadpool cannot be dropped: its callback (cancelled or not) frees, and the
+   * client waits for it. */
+  smv__client_close_begin(d->client);
+  uv_cancel((uv_req_t *)&d->req);
 }
 
 #endif /* SMV_SYSTEM_RESOLVER */

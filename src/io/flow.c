@@ -71,8 +71,15 @@ struct smv_flow {
   int in_callback;
 };
 
+#if defined(__GNUC__)
+#define SMV__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define SMV__PRINTF(a, b)
+#endif
+
 static void hop_start(smv_flow *f);
-static void finish(smv_flow *f, int err, const char *fmt, ...);
+static void finish(smv_flow *f, int err, const char *fmt, ...) SMV__PRINTF(3, 4);
+static void trace(smv_flow *f, smv_trace_phase ph, const char *fmt, ...) SMV__PRINTF(3, 4);
 
 static double ms_since(uint64_t t0) { return (double)(uv_hrtime() - t0) / 1e6; }
 
@@ -129,12 +136,14 @@ static void trace(smv_flow *f, smv_trace_phase ph, const char *fmt, ...) {
 static void on_handle_closed(uv_handle_t *h) {
   smv_flow *f = h->data;
   if (--f->open_handles == 0) {
-    smv__alloc *a = &f->client->alloc;
+    smv_client *cl = f->client;
+    smv__alloc *a = &cl->alloc;
     smv__free(a, f->return_url);
     smv__free(a, f->scratch);
     smv__free(a, f->jar);
     smv__free(a, f->strings);
     smv__free(a, f);
+    smv__client_close_end(cl);
   }
 }
 
@@ -275,6 +284,8 @@ static void complete(smv_flow *f, int keep_conn) {
   smv__free(a, f->hdr_text);
   f->req = f->body = f->hdr_text = NULL;
   smv__result_clear(a, &f->result);
+  /* The flow's memory goes when libuv has closed its handles: the client must wait for that. */
+  smv__client_close_begin(f->client);
   uv_close((uv_handle_t *)&f->deadline, on_handle_closed);
   uv_close((uv_handle_t *)&f->phase_timer, on_handle_closed);
   if (f->watch_poll.data) uv_close((uv_handle_t *)&f->watch_poll, on_handle_closed);

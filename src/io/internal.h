@@ -82,6 +82,10 @@ void smv__conn_close(smv__conn *c);
 void smv__conn_pool_put(smv__conn *c);
 smv__conn *smv__conn_pool_take(smv_client *cl, const char *key);
 void smv__conn_pool_clear(smv_client *cl);
+/* Counts memory that waits for libuv close callbacks (connections, flows, DNS channels); the last one
+ * releases a client that smv_client_free was called on. */
+void smv__client_close_begin(smv_client *cl);
+void smv__client_close_end(smv_client *cl);
 /* Makes the client's TLS conf if it has none. */
 int smv__client_tls(smv_client *cl, smv__tls_conf **out);
 
