@@ -256,7 +256,6 @@ typedef struct smv_result {
     char interface[64];
     smv_path_class cls;
     int declared;
-    int default_route;           /* no interface given: the system's default route was used */
     char local[64];              /* local address:port of the first connection */
     char evidence[512];
   } path;

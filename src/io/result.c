@@ -52,7 +52,6 @@ char *smv_result_json(const smv_result *r, int pretty) {
     cJSON_AddItemToObject(p, "interface", r->path.interface[0] ? cJSON_CreateString(r->path.interface) : cJSON_CreateNull());
     cJSON_AddStringToObject(p, "class", smv_path_class_name(r->path.cls));
     cJSON_AddBoolToObject(p, "declared", r->path.declared);
-    cJSON_AddBoolToObject(p, "default_route", r->path.default_route);
     cJSON_AddItemToObject(p, "local", r->path.local[0] ? cJSON_CreateString(r->path.local) : cJSON_CreateNull());
     if (r->path.evidence[0]) cJSON_AddStringToObject(p, "evidence", r->path.evidence);
   }
