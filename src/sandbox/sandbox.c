@@ -154,8 +154,10 @@ static void job_done(smv__sb_fetch *g, int status, const char *body, size_t body
   for (unsigned i = 1; i < j->attempts && backoff < sb->cfg->callback_backoff_max_ms; i++)
     backoff *= 2;
   if (backoff > sb->cfg->callback_backoff_max_ms) backoff = sb->cfg->callback_backoff_max_ms;
-  sblog(sb, "callback %s %s failed (%s%s%d), retry %u in %llu ms", j->result, j->token, why,
-        status > 0 ? " " : "", status > 0 ? status : 0, j->attempts, (unsigned long long)backoff);
+  char code[16] = "";
+  if (status > 0) snprintf(code, sizeof(code), " %d", status);
+  sblog(sb, "callback %s %s failed (%s%s), retry %u in %llu ms", j->result, j->token, why, code,
+        j->attempts, (unsigned long long)backoff);
   uv_timer_start(&j->timer, job_timer, backoff, 0);
 }
 
