@@ -585,88 +585,58 @@ static void handshake_done(smv__tls *t) {
   }
 }
 
-int smv__tls_handshake(smv__tls *t) {
-  if (t->done) return 0;
-  SMV__ENTER(t->c->a);
-  t->fail_mark = t->c->a->failures;
-  smv__tls_running = t;
-  int rc;
-  for (int spins = 0;; spins++) {
-    rc = mbedtls_ssl_handshake(&t->ssl);
-    if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
-      session_store(t);
-      continue;
-    }
-    if (rc == MBEDTLS_ERR_SSL_WANT_READ && spins < 16 &&
-        (t->in_len > t->in_off || mbedtls_ssl_check_pending(&t->ssl)))
-      continue;
-    break;
-  }
-  if (rc == 0) {
-    handshake_done(t);
-  } else if (is_want(rc)) {
-    rc = SMV__TLS_WANT_IO;
-  } else {
-    rc = map_error(t, rc);
-  }
-  smv__tls_running = NULL;
-  SMV__LEAVE();
-  return rc;
+/* The mbedTLS calls the engine makes, in one shape so that one loop runs them all. */
+typedef int (*tls_op)(mbedtls_ssl_context *ssl, void *buf, size_t len);
+static int op_handshake(mbedtls_ssl_context *ssl, void *buf, size_t len) {
+  (void)buf;
+  (void)len;
+  return mbedtls_ssl_handshake(ssl);
 }
+static int op_write(mbedtls_ssl_context *ssl, void *buf, size_t len) { return mbedtls_ssl_write(ssl, buf, len); }
+static int op_read(mbedtls_ssl_context *ssl, void *buf, size_t len) { return mbedtls_ssl_read(ssl, buf, len); }
 
-int smv__tls_write(smv__tls *t, const void *data, size_t len) {
+/* Runs op with the conf's allocator current: session tickets are taken in passing, and a WANT_READ
+ * with input still in hand is retried (on a TLS 1.3 NewSessionTicket mbedTLS first answers WANT_READ
+ * with the message unprocessed, and the driver's bytes may hold more records: asking the socket now
+ * could wait forever). Returns op's result, SMV__TLS_WANT_IO or an SMV_ERR_TLS_*. */
+static int run(smv__tls *t, tls_op op, void *buf, size_t len) {
   if (len > 0x7fffffff) len = 0x7fffffff;
   SMV__ENTER(t->c->a);
   t->fail_mark = t->c->a->failures;
   smv__tls_running = t;
   int rc;
-  do {
-    rc = mbedtls_ssl_write(&t->ssl, data, len);
-  } while (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET && (session_store(t), 1));
-  if (rc >= 0) {
-    if (!t->done && mbedtls_ssl_is_handshake_over(&t->ssl)) handshake_done(t);
-  } else if (is_want(rc)) {
-    rc = SMV__TLS_WANT_IO;
-  } else {
-    rc = map_error(t, rc);
-  }
-  smv__tls_running = NULL;
-  SMV__LEAVE();
-  return rc;
-}
-
-int smv__tls_read(smv__tls *t, void *buf, size_t cap) {
-  if (cap > 0x7fffffff) cap = 0x7fffffff;
-  SMV__ENTER(t->c->a);
-  t->fail_mark = t->c->a->failures;
-  smv__tls_running = t;
-  int rc;
   for (int spins = 0;; spins++) {
-    rc = mbedtls_ssl_read(&t->ssl, buf, cap);
+    rc = op(&t->ssl, buf, len);
     if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
       session_store(t);
       continue;
     }
-    /* On a TLS 1.3 NewSessionTicket mbedTLS first answers WANT_READ with the message still in hand
-     * (and the driver's bytes may hold more records): asking the socket now could wait forever. */
     if (rc == MBEDTLS_ERR_SSL_WANT_READ && spins < 16 &&
         (t->in_len > t->in_off || mbedtls_ssl_check_pending(&t->ssl)))
       continue;
     break;
   }
   if (!t->done && mbedtls_ssl_is_handshake_over(&t->ssl)) handshake_done(t);
-  if (rc >= 0) {
-    /* rc is the byte count; 0 only when the peer closed */
-  } else if (rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
-    rc = 0;
-  } else if (is_want(rc)) {
-    rc = SMV__TLS_WANT_IO;
-  } else {
-    rc = map_error(t, rc);
-  }
+  if (rc < 0 && rc != MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) rc = is_want(rc) ? SMV__TLS_WANT_IO : map_error(t, rc);
   smv__tls_running = NULL;
   SMV__LEAVE();
   return rc;
+}
+
+int smv__tls_handshake(smv__tls *t) {
+  if (t->done) return 0;
+  int rc = run(t, op_handshake, NULL, 0);
+  return rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ? SMV_ERR_TLS_HANDSHAKE : rc;
+}
+
+int smv__tls_write(smv__tls *t, const void *data, size_t len) {
+  int rc = run(t, op_write, (void *)(uintptr_t)data, len);
+  return rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ? SMV_ERR_TLS_ALERT : rc;
+}
+
+int smv__tls_read(smv__tls *t, void *buf, size_t cap) {
+  int rc = run(t, op_read, buf, cap);
+  return rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ? 0 : rc;   /* 0: the peer closed */
 }
 
 size_t smv__tls_read_pending(const smv__tls *t) { return mbedtls_ssl_get_bytes_avail(&t->ssl); }
