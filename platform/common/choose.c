@@ -30,7 +30,14 @@ static void describe(const smv__snapshot *snap, size_t i, char *buf, size_t len)
   char ev[SMV__VERDICT_TEXT_LEN];
   smv__path_classify(snap, i, &c);
   smv__classification_text(&c, ev, sizeof(ev));
-  snprintf(buf, len, "%s (%s): %s", snap->paths[i].name, smv_path_class_name(c.cls), ev);
+  /* Evidence is cut at the buffer's end when it is long: the strongest comes first. */
+  int n = snprintf(buf, len, "%s (%s): ", snap->paths[i].name, smv_path_class_name(c.cls));
+  if (n >= 0 && (size_t)n < len) {
+    size_t room = len - (size_t)n - 1, evlen = strlen(ev);
+    if (evlen > room) evlen = room;
+    memcpy(buf + n, ev, evlen);
+    buf[(size_t)n + evlen] = '\0';
+  }
 }
 
 static int fail(smv__verdict *v, int err, int index) {

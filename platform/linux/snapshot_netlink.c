@@ -171,7 +171,7 @@ static void sysfs_facts(smv__path *p) {
     while (fgets(line, sizeof(line), f))
       if (strncmp(line, "DEVTYPE=", 8) == 0) {
         line[strcspn(line, "\r\n")] = '\0';
-        snprintf(p->devtype, sizeof(p->devtype), "%s", line + 8);
+        snprintf(p->devtype, sizeof(p->devtype), "%.*s", (int)sizeof(p->devtype) - 1, line + 8);
       }
     fclose(f);
   }

@@ -492,7 +492,7 @@ int smv__testserver_start(uv_loop_t *loop, const smv__testserver_opts *opts, smv
   cfg.user_data = ts;
   cfg.server_header = "smv-testserver";
   cfg.limits.idle_timeout_ms = 30000;
-  cfg.limits.request_timeout_ms = 30000;
+  cfg.limits.request_timeout_ms = opts->request_timeout_ms ? opts->request_timeout_ms : 30000;
   rc = smv__server_new(loop, &cfg, &ts->srv);
   if (rc) {
     snprintf(err, errlen, "server: %s", smv_strerror(rc));

@@ -32,6 +32,7 @@
 #define SMV_SERVER_TESTSERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 typedef struct smv__testserver smv__testserver;
@@ -52,6 +53,8 @@ typedef struct smv__testserver_opts {
   const char *bind_ip;        /* NULL: "127.0.0.1" */
   unsigned https_port;        /* 0: a free one */
   unsigned http_port;         /* 0: a free one */
+  uint64_t request_timeout_ms;/* per request, TLS handshake included; 0: 30000 (soaks under valgrind
+                                 need far more) */
 } smv__testserver_opts;
 
 /* Starts both listeners on loop. On failure returns a negative SMV_ERR_* and writes a message to

@@ -438,7 +438,7 @@ static void he_flow(world *w, const char *msisdn, const char *device_ip, const c
   snprintf(want, sizeof(want), "https://127.0.0.1:8443/mi/device/%s/he?", tok);
   assert_memory_equal(res.location, want, strlen(want));
   char back[1024];
-  snprintf(back, sizeof(back), "%s", res.location + strlen("https://127.0.0.1:8443"));
+  snprintf(back, sizeof(back), "%.*s", (int)sizeof(back) - 1, res.location + strlen("https://127.0.0.1:8443"));
   /* a forged number is refused, and the token survives it */
   char forged[1024];
   snprintf(forged, sizeof(forged), "%s", back);
