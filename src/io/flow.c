@@ -516,9 +516,11 @@ static void conn_closed(smv__conn *c, int err, void *ud) {
     f->retried_reuse = 1;
     smv__conn_close(f->conn);
     f->conn = NULL;
-    h->reused = 0;
     f->addr_idx = 0;
     f->addrs.count = 0;
+    /* The attempt is not a hop of the chain: hop_start records the hop anew. */
+    smv__free(&f->client->alloc, h->url);
+    f->result.hop_count--;
     hop_start(f);
     return;
   }
