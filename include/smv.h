@@ -174,7 +174,9 @@ void smv_client_free(smv_client *client);
 /* ---- One flow ------------------------------------------------------------------------------------ */
 typedef struct smv_config {
   int version;                   /* SMV_CONFIG_VERSION */
-  const char *interface;         /* use this interface; refused unless it classifies as cellular */
+  const char *interface;         /* use this interface; refused unless it classifies as cellular.
+                                    NULL: the platform's cellular path; none is SMV_ERR_NO_CARRIER_PATH,
+                                    a VPN up SMV_ERR_PATH_VPN, a tethered uplink SMV_ERR_PATH_TETHERED */
   int declared_carrier;          /* interface is declared a carrier path whatever it looks like */
   const char *dns_servers;       /* "IP[,IP]"; NULL: the path's own servers */
   const char *return_url;        /* stop when a redirect points here (scheme/host case-insensitive,
@@ -184,13 +186,15 @@ typedef struct smv_config {
   unsigned connect_timeout_ms;   /* per connection: DNS + TCP + TLS (default 10000) */
   unsigned response_timeout_ms;  /* idle time while waiting for response bytes (default 10000) */
   int no_http;                   /* forbid plain-HTTP hops (the first hop is always https) */
-  int allow_vpn_bypass;          /* a VPN that is up does not fail the flow if the socket is bound
-                                    to the cellular interface and the route is verified */
+  int allow_vpn_bypass;          /* a VPN that is up does not fail the flow: sockets are bound to the
+                                    cellular interface and each connection's local address must be
+                                    one of its addresses (else SMV_ERR_PATH_LOCAL_ADDR) */
   size_t max_header_bytes;       /* per response (default 16 KiB) */
   size_t max_body_bytes;         /* per response (default 64 KiB) */
-  size_t max_location_bytes;     /* default 4 KiB */
+  size_t max_location_bytes;     /* default and maximum 4 KiB */
   /* One request instead of a redirect chain (smv report): */
-  int single_request;            /* do not follow redirects; any final status completes */
+  int single_request;            /* do not follow redirects: 2xx and 3xx complete, 4xx/5xx are a
+                                    service error */
   const char *method;            /* NULL: GET, or POST when body is set */
   const char *body;
   size_t body_len;
@@ -276,8 +280,9 @@ typedef struct smv_flow smv_flow;
 /* Called once per flow, on the loop thread. The result is owned by smv and valid during the call. */
 typedef void (*smv_done_cb)(smv_flow *flow, const smv_result *result, void *user_data);
 
-/* Starts a flow to url. The config is copied. Returns 0 and sets *out, or an error (then cb is not
- * called). */
+/* Starts a flow to url (https). The config is copied. Returns 0 and sets *out (may be NULL), or an
+ * error (SMV_ERR_URL_PARSE, _URL_SCHEME, _URL_USERINFO, _INVALID_ARG, _NOMEM; then cb is not called).
+ * cb never runs inside smv_flow_start: the work begins on the next turn of the loop. */
 int smv_flow_start(smv_client *client, const char *url, const smv_config *cfg, smv_done_cb cb,
                    void *user_data, smv_flow **out);
 /* The done callback runs (synchronously) with SMV_ERR_CANCELLED unless it has run already. */
