@@ -260,6 +260,7 @@ static void on_connect(uv_connect_t *req, int status) {
     return;
   }
   c->connected = 1;
+  c->connected_ns = uv_hrtime();
   struct sockaddr_storage local;
   int len = sizeof(local);
   if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&local, &len) == 0)

@@ -201,7 +201,7 @@ static void set_phase(smv_flow *f, phase ph) {
     switch (f->ph) {
     case PH_DNS: h->dns_ms = d; break;
     case PH_CONNECT: h->connect_ms = d; break;
-    case PH_TLS: h->tls_ms = d; break;
+    case PH_TLS: break; /* set in conn_ready, which knows when TCP connected */
     case PH_SEND: h->send_ms = d; break;
     case PH_WAIT: h->wait_ms = d; break;
     case PH_RECEIVE: h->receive_ms = d; break;
@@ -563,7 +563,10 @@ static void conn_ready(smv__conn *c, int err, void *ud) {
   if (!f->result.path.local[0]) snprintf(f->result.path.local, sizeof(f->result.path.local), "%s", c->local_text);
   snprintf(h->local, sizeof(h->local), "%s", c->local_text);
   if (c->tls) {
-    set_phase(f, PH_TLS); /* records the TLS time: connect time was recorded when TCP finished */
+    /* One budget covers TCP and TLS; the hop's timings split it where TCP connected. */
+    set_phase(f, PH_TLS);
+    h->connect_ms = (double)(c->connected_ns - f->hop_t0_ns) / 1e6 - (h->dns_ms > 0 ? h->dns_ms : 0);
+    h->tls_ms = (double)(uv_hrtime() - c->connected_ns) / 1e6;
     h->tls = smv__tls_version_name(c->tls);
     if (smv__tls_resumed(c->tls)) f->result.stats.tls_resumed++;
     else f->result.stats.tls_full++;

@@ -60,6 +60,7 @@ struct smv__conn {
   size_t plain_out_len;
   char *rbuf;                   /* plain HTTP read buffer */
   uint64_t idle_since_ns;
+  uint64_t connected_ns;        /* when TCP connected (the TLS handshake's start) */
   smv__conn *next;
   unsigned requests;            /* requests sent on this connection */
 };
