@@ -30,7 +30,6 @@ struct smv_flow {
   smv_done_cb cb;
   void *ud;
   smv__redirect redir;
-  smv__url *return_url;         /* allocated only when given */
   smv__cookie_jar *jar;         /* made when the chain sets its first cookie */
   smv__verdict verdict;
   int bound;                    /* verdict.path is the path every socket is bound to */
@@ -138,7 +137,6 @@ static void on_handle_closed(uv_handle_t *h) {
   if (--f->open_handles == 0) {
     smv_client *cl = f->client;
     smv__alloc *a = &cl->alloc;
-    smv__free(a, f->return_url);
     smv__free(a, f->scratch);
     smv__free(a, f->jar);
     smv__free(a, f->strings);
@@ -400,6 +398,18 @@ static int take_body(smv_flow *f) {
   return 0;
 }
 
+/* The returnUrl, parsed into a new block (see smv_flow_start for why it is not kept parsed). */
+static int parse_return_url(smv_flow *f, smv__url **out) {
+  smv__url *u = smv__malloc(&f->client->alloc, sizeof(*u));
+  if (!u) return SMV_ERR_NOMEM;
+  if (smv__url_parse(u, f->cfg.return_url, strlen(f->cfg.return_url)) != 0) {
+    smv__free(&f->client->alloc, u);
+    return SMV_ERR_URL_PARSE;
+  }
+  *out = u;
+  return 0;
+}
+
 static void hop_done(smv_flow *f, int keep_alive) {
   smv__alloc *a = &f->client->alloc;
   set_phase(f, PH_IDLE);
@@ -425,9 +435,15 @@ static void hop_done(smv_flow *f, int keep_alive) {
   smv__redirect_action act = SMV__REDIRECT_FINAL;
   int rc = 0;
   if (!f->cfg.single_request) {
+    smv__url *ret = NULL;
     if (f->locations_differ) rc = SMV_ERR_LOCATION_MULTIPLE;
-    else rc = smv__redirect_on_response(&f->redir, f->status, (const char *const *)f->locations,
-                                        f->location_lens, f->nlocations, &act);
+    else if (!f->cfg.return_url || (rc = parse_return_url(f, &ret)) == 0) {
+      f->redir.pol.return_url = ret;
+      rc = smv__redirect_on_response(&f->redir, f->status, (const char *const *)f->locations,
+                                     f->location_lens, f->nlocations, &act);
+      f->redir.pol.return_url = NULL;
+      smv__free(a, ret);
+    }
   }
   if (rc) {
     finish(f, rc, "%s (status %d from %s)", smv_strerror(rc), f->status, h->url);
@@ -852,14 +868,13 @@ int smv_flow_start(smv_client *cl, const char *url, const smv_config *cfg, smv_d
   /* A header line longer than the scratch is HEADER_TOO_LARGE; a Location up to the limit must fit,
    * so that an overlong one is reported as LOCATION_TOO_LONG. */
   f->scratch_size = f->cfg.max_location_bytes + 512;
-  if (!rc && f->cfg.return_url) {
-    if (!(f->return_url = smv__malloc(a, sizeof(*f->return_url)))) rc = SMV_ERR_NOMEM;
-    else if (smv__url_parse(f->return_url, f->cfg.return_url, strlen(f->cfg.return_url)) != 0) rc = SMV_ERR_URL_PARSE;
-  }
-  smv__redirect_policy pol = {f->cfg.max_redirects, f->cfg.no_http, f->cfg.max_location_bytes, f->return_url};
+  smv__url *ret = NULL;
+  if (!rc && f->cfg.return_url && (rc = parse_return_url(f, &ret)) == 0) smv__free(a, ret);
+  /* The returnUrl is kept as text and parsed only while a response is decided (parse_return_url):
+   * a parsed URL is 4.6 KiB that the rest of the flow does not need. */
+  smv__redirect_policy pol = {f->cfg.max_redirects, f->cfg.no_http, f->cfg.max_location_bytes, NULL};
   if (!rc) rc = smv__redirect_start(&f->redir, &pol, url, strlen(url));
   if (rc) {
-    smv__free(a, f->return_url);
     smv__free(a, f->scratch);
     smv__free(a, f->strings);
     smv__free(a, f);
