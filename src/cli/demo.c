@@ -402,10 +402,9 @@ static int setup(demo *d) {
   smv__tls_client_opts to;
   memset(&to, 0, sizeof(to));
   to.cacert_file = smv__sandbox_ca_path(d->sb);
-  smv__alloc *prev = smv__alloc_current();
-  smv__alloc_set_current(&d->alloc);
+  smv__alloc *prev = smv__alloc_enter(&d->alloc);
   rc = smv__tls_conf_client_new(&d->alloc, &to, &d->tls);
-  smv__alloc_set_current(prev);
+  smv__alloc_leave(prev);
   if (rc) {
     fprintf(stderr, "smv demo: backend TLS: %s\n", smv_strerror(rc));
     return -1;
@@ -467,10 +466,9 @@ int smv__cli_demo(int argc, char **argv) {
     say(d, "%s", all ? "demo: all three verifications VALID" : "demo: FAILED");
   }
   if (d->tls) {
-    smv__alloc *prev = smv__alloc_current();
-    smv__alloc_set_current(&d->alloc);
+    smv__alloc *prev = smv__alloc_enter(&d->alloc);
     smv__tls_conf_free(d->tls);
-    smv__alloc_set_current(prev);
+    smv__alloc_leave(prev);
   }
   if (d->app_cert) smv__certgen_free(d->app_cert);
   uv_loop_close(&d->loop);

@@ -86,10 +86,9 @@ static int smv__tls_init_rc = 0;
 static void global_init_once(void) {
   mbedtls_platform_set_calloc_free(hook_calloc, hook_free);
   /* PSA's global state outlives every client: charge it to the default allocator. */
-  smv__alloc *saved = smv__alloc_current();
-  smv__alloc_set_current(NULL);
+  smv__alloc *saved = smv__alloc_enter(NULL);
   if (psa_crypto_init() != PSA_SUCCESS) smv__tls_init_rc = SMV_ERR_TLS_HANDSHAKE;
-  smv__alloc_set_current(saved);
+  smv__alloc_leave(saved);
 }
 
 int smv__tls_global_init(void) {
@@ -101,10 +100,8 @@ int smv__tls_global_init(void) {
  * is how they tell the engine that it is resuming. */
 static smv__tls *smv__tls_running;
 
-#define SMV__ENTER(alloc)                              \
-  smv__alloc *saved_alloc_ = smv__alloc_current();     \
-  smv__alloc_set_current(alloc)
-#define SMV__LEAVE() smv__alloc_set_current(saved_alloc_)
+#define SMV__ENTER(alloc) smv__alloc *saved_alloc_ = smv__alloc_enter(alloc)
+#define SMV__LEAVE() smv__alloc_leave(saved_alloc_)
 
 /* ---- Policy shared by both ends ------------------------------------------------------------------ */
 static const int smv__tls_suites[] = {

@@ -172,10 +172,9 @@ static void job_attempt(smv__sandbox *sb, cbjob *j) {
     smv__tls_client_opts o;
     memset(&o, 0, sizeof(o));
     o.cacert_file = sb->cfg->callback_cacert[0] ? sb->cfg->callback_cacert : NULL;
-    smv__alloc *prev = smv__alloc_current();
-    smv__alloc_set_current(&sb->alloc);
+    smv__alloc *prev = smv__alloc_enter(&sb->alloc);
     int trc = smv__tls_conf_client_new(&sb->alloc, &o, &sb->tls_client);
-    smv__alloc_set_current(prev);
+    smv__alloc_leave(prev);
     if (trc) sb->tls_client = NULL;
   }
   r.tls = sb->tls_client;
@@ -369,10 +368,9 @@ static void free_parts(smv__sandbox *sb) {
     rmdir(sb->state_dir);
   }
   if (sb->tls_client) {
-    smv__alloc *prev = smv__alloc_current();
-    smv__alloc_set_current(&sb->alloc);
+    smv__alloc *prev = smv__alloc_enter(&sb->alloc);
     smv__tls_conf_free(sb->tls_client);
-    smv__alloc_set_current(prev);
+    smv__alloc_leave(prev);
   }
   if (sb->leaf) smv__certgen_free(sb->leaf);
   if (sb->ca) smv__certgen_free(sb->ca);

@@ -75,12 +75,8 @@ int smv__sb_fetch_split(const char *url, int *tls, char *host, size_t hostcap, u
   return 0;
 }
 
-static smv__alloc *enter(smv__sb_fetch *f) {
-  smv__alloc *prev = smv__alloc_current();
-  smv__alloc_set_current(f->alloc);
-  return prev;
-}
-static void leave(smv__alloc *prev) { smv__alloc_set_current(prev); }
+static smv__alloc *enter(smv__sb_fetch *f) { return smv__alloc_enter(f->alloc); }
+static void leave(smv__alloc *prev) { smv__alloc_leave(prev); }
 
 static void on_closed(uv_handle_t *h) {
   smv__sb_fetch *f = h->data;

@@ -45,13 +45,12 @@ static void gentime(int64_t t, char out[32]) {
 
 void smv__certgen_free(smv__certgen_cert *c) {
   if (!c) return;
-  smv__alloc *saved = smv__alloc_current();
-  smv__alloc_set_current(c->a);
+  smv__alloc *saved = smv__alloc_enter(c->a);
   mbedtls_pk_free(&c->key);
   smv__free(c->a, c->cert_pem);
   smv__free(c->a, c->key_pem);
   smv__free(c->a, c);
-  smv__alloc_set_current(saved);
+  smv__alloc_leave(saved);
 }
 
 int smv__certgen_issue(smv__alloc *a, const smv__certgen_cert *issuer, const smv__certgen_opts *o,
@@ -86,8 +85,7 @@ int smv__certgen_issue(smv__alloc *a, const smv__certgen_cert *issuer, const smv
   }
   for (size_t i = 0; i + 1 < nsan; i++) san[i].next = &san[i + 1];
 
-  smv__alloc *saved = smv__alloc_current();
-  smv__alloc_set_current(a);
+  smv__alloc *saved = smv__alloc_enter(a);
   mbedtls_entropy_context entropy;
   mbedtls_ctr_drbg_context drbg;
   mbedtls_x509write_cert w;
@@ -178,7 +176,7 @@ done:
     memset(buf, 0, SMV__CG_PEM_MAX); /* it held the private key */
     smv__free(a, buf);
   }
-  smv__alloc_set_current(saved);
+  smv__alloc_leave(saved);
   if (rc != 0) {
     smv__certgen_free(c);
     return rc;

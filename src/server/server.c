@@ -119,12 +119,8 @@ static void conn_reject(srv_conn *c, int status);
 
 /* ---- Allocation: everything of the server, mbedTLS's included, is charged to srv->alloc ---------- */
 
-static smv__alloc *srv_enter(smv__server *s) {
-  smv__alloc *prev = smv__alloc_current();
-  smv__alloc_set_current(&s->alloc);
-  return prev;
-}
-static void srv_leave(smv__alloc *prev) { smv__alloc_set_current(prev); }
+static smv__alloc *srv_enter(smv__server *s) { return smv__alloc_enter(&s->alloc); }
+static void srv_leave(smv__alloc *prev) { smv__alloc_leave(prev); }
 
 /* ---- Server lifetime ------------------------------------------------------------------------------ */
 
