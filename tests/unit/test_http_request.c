@@ -14,70 +14,20 @@
 #include <cJSON.h>
 
 #include "core/http_request.h"
+#include "helpers/http_events.h"
 #include "smv.h"
 
-#define LOG_MAX (256 * 1024)
 #define DATA_AFTER_CLOSE 1
 
-typedef struct rec {
-  char *log;
-  size_t len;
-  int in_body;
-  unsigned complete;
-} rec;
-
-#if defined(__GNUC__)
-static void logf_(rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#endif
-
-static void logf_(rec *r, const char *fmt, ...) {
-  va_list ap;
-  if (r->in_body) {
-    r->in_body = 0;
-    logf_(r, "\n");
-  }
-  va_start(ap, fmt);
-  int n = vsnprintf(r->log + r->len, LOG_MAX - r->len, fmt, ap);
-  va_end(ap);
-  assert_true(n >= 0 && (size_t)n < LOG_MAX - r->len);
-  r->len += (size_t)n;
-}
+typedef smv_test_rec rec;
 
 static int ev_line(void *ud, const char *method, const char *target, size_t tlen, int minor) {
-  logf_(ud, "%s [%.*s] 1.%d\n", method, (int)tlen, target, minor);
+  smv_test_logf(ud, "%s [%.*s] 1.%d\n", method, (int)tlen, target, minor);
   return 0;
 }
 
-static int ev_header(void *ud, const char *n, size_t nl, const char *v, size_t vl) {
-  logf_(ud, "header [%.*s] [%.*s]\n", (int)nl, n, (int)vl, v);
-  return 0;
-}
-
-static int ev_done(void *ud) {
-  logf_(ud, "head done\n");
-  return 0;
-}
-
-static int ev_body(void *ud, const char *d, size_t n) {
-  rec *r = ud;
-  if (!r->in_body) {
-    logf_(r, "body:");
-    r->in_body = 1;
-  }
-  assert_true(n < LOG_MAX - r->len);
-  memcpy(r->log + r->len, d, n);
-  r->len += n;
-  return 0;
-}
-
-static int ev_complete(void *ud, int keep_alive) {
-  rec *r = ud;
-  r->complete++;
-  logf_(r, "complete keep_alive=%d\n", keep_alive);
-  return 0;
-}
-
-static const smv__http_request_cbs cbs = {ev_line, ev_header, ev_done, ev_body, ev_complete};
+static const smv__http_request_cbs cbs = {ev_line, smv_test_ev_header, smv_test_ev_head_done,
+                                          smv_test_ev_body, smv_test_ev_complete};
 
 typedef struct outcome {
   int err;
@@ -100,7 +50,7 @@ static outcome run_cuts(const char *in, size_t len, const size_t *cuts, size_t n
   static smv__http_request_reader q;
   rec rc = {0};
   outcome out = {0};
-  rc.log = malloc(LOG_MAX);
+  rc.log = malloc(SMV_TEST_LOG_MAX);
   assert_non_null(rc.log);
   int active = 0, first = 1, err = 0;
   size_t prev = 0;
@@ -127,9 +77,9 @@ static outcome run_cuts(const char *in, size_t len, const size_t *cuts, size_t n
     }
   }
   if (!err && o->eof && active) err = smv__http_request_reader_eof(&q);
-  logf_(&rc, "result %s\n", err == DATA_AFTER_CLOSE ? "data-after-close" : smv_errname(err));
+  smv_test_logf(&rc, "result %s\n", err == DATA_AFTER_CLOSE ? "data-after-close" : smv_errname(err));
   out.err = err;
-  out.complete = rc.complete;
+  out.complete = rc.finals;
   out.log = rc.log;
   out.log_len = rc.len;
   return out;
@@ -306,7 +256,7 @@ static void test_writer_exact_bytes(void **state) {
   rec rc = {0};
   char scratch[512];
   size_t used;
-  rc.log = malloc(LOG_MAX);
+  rc.log = malloc(SMV_TEST_LOG_MAX);
   smv__http_request_reader_init(&q, NULL, scratch, sizeof scratch, &cbs, &rc);
   assert_int_equal(smv__http_request_reader_feed(&q, buf, (size_t)n, &used), 0);
   assert_int_equal(used, (size_t)n);

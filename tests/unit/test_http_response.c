@@ -15,82 +15,30 @@
 #include <cJSON.h>
 
 #include "core/http_response.h"
+#include "helpers/http_events.h"
 #include "smv.h"
 
 /* ---- event log ---------------------------------------------------------------------------------- */
 
-#define LOG_MAX (512 * 1024)
 #define DATA_AFTER_CLOSE 1  /* pseudo result: bytes after a response that closes the connection */
 
-typedef struct rec {
-  char *log;
-  size_t len;
-  int in_body;
-  unsigned finals, interims;
-  int last_keep_alive;
-} rec;
-
-#if defined(__GNUC__)
-static void logf_(rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#endif
-
-static void logf_(rec *r, const char *fmt, ...) {
-  va_list ap;
-  if (r->in_body) {
-    r->in_body = 0;
-    logf_(r, "\n");
-  }
-  va_start(ap, fmt);
-  int n = vsnprintf(r->log + r->len, LOG_MAX - r->len, fmt, ap);
-  va_end(ap);
-  assert_true(n >= 0 && (size_t)n < LOG_MAX - r->len);
-  r->len += (size_t)n;
-}
+typedef smv_test_rec rec;
 
 static int ev_interim(void *ud, int status) {
   rec *r = ud;
   r->interims++;
-  logf_(r, "interim %d\n", status);
+  smv_test_logf(r, "interim %d\n", status);
   return 0;
 }
 
 static int ev_status(void *ud, int status) {
-  logf_(ud, "status %d\n", status);
+  smv_test_logf(ud, "status %d\n", status);
   return 0;
 }
 
-static int ev_header(void *ud, const char *n, size_t nl, const char *v, size_t vl) {
-  logf_(ud, "header [%.*s] [%.*s]\n", (int)nl, n, (int)vl, v);
-  return 0;
-}
-
-static int ev_headers_done(void *ud) {
-  logf_(ud, "head done\n");
-  return 0;
-}
-
-static int ev_body(void *ud, const char *d, size_t n) {
-  rec *r = ud;
-  if (!r->in_body) {
-    logf_(r, "body:");
-    r->in_body = 1;
-  }
-  assert_true(n < LOG_MAX - r->len);
-  memcpy(r->log + r->len, d, n);
-  r->len += n;
-  return 0;
-}
-
-static int ev_complete(void *ud, int keep_alive) {
-  rec *r = ud;
-  r->finals++;
-  r->last_keep_alive = keep_alive;
-  logf_(r, "complete keep_alive=%d\n", keep_alive);
-  return 0;
-}
-
-static const smv__http_response_cbs cbs = {ev_interim, ev_status, ev_header, ev_headers_done,
-                                           ev_body, ev_complete};
+static const smv__http_response_cbs cbs = {ev_interim, ev_status, smv_test_ev_header,
+                                           smv_test_ev_head_done, smv_test_ev_body,
+                                           smv_test_ev_complete};
 
 /* ---- feeding ------------------------------------------------------------------------------------ */
 
@@ -118,7 +66,7 @@ static outcome run_cuts(const char *in, size_t len, const size_t *cuts, size_t n
   static smv__http_response r;
   rec rc = {0};
   outcome out = {0};
-  rc.log = malloc(LOG_MAX);
+  rc.log = malloc(SMV_TEST_LOG_MAX);
   assert_non_null(rc.log);
   size_t scratch = o->scratch ? o->scratch : 16 * 1024;
   int active = 0, first = 1, err = 0;
@@ -149,7 +97,7 @@ static outcome run_cuts(const char *in, size_t len, const size_t *cuts, size_t n
   out.finals = rc.finals;
   out.interims = rc.interims;
   if (!err && o->eof && active) err = smv__http_response_eof(&r);
-  logf_(&rc, "result %s\n", err == DATA_AFTER_CLOSE ? "data-after-close" : smv_errname(err));
+  smv_test_logf(&rc, "result %s\n", err == DATA_AFTER_CLOSE ? "data-after-close" : smv_errname(err));
   out.err = err;
   out.log = rc.log;
   out.log_len = rc.len;
