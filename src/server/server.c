@@ -288,7 +288,7 @@ static int conn_write(srv_conn *c, const void *data, size_t len, int is_response
   w->c = c;
   w->is_response = is_response;
   w->len = len;
-  memcpy(w->data, data, len);
+  if (len) memcpy(w->data, data, len);  /* an empty raw response passes NULL */
   uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
   if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write) != 0) {
     smv__free(&c->srv->alloc, w);
