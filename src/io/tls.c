@@ -117,8 +117,11 @@ static const int smv__tls_suites[] = {
   0
 };
 
+/* P-256 first: a TLS 1.3 client sends one key share, for its first group, and mbedTLS generates a
+ * P-256 key with its fixed-base comb while X25519 runs the full ladder: 9% fewer instructions for a
+ * whole chain flow (valgrind callgrind, tests/bench/chain.sh's chain), on both client and server. */
 static const uint16_t smv__tls_groups[] = {
-  MBEDTLS_SSL_IANA_TLS_GROUP_X25519, MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
+  MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1, MBEDTLS_SSL_IANA_TLS_GROUP_X25519,
   MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1, MBEDTLS_SSL_IANA_TLS_GROUP_NONE
 };
 
