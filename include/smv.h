@@ -162,8 +162,14 @@ typedef struct smv_client_options {
   const char *cacert_file;       /* PEM roots; NULL: the system store (/etc/ssl/certs, indexed) */
   const char *ca_dir;            /* the system store's directory; NULL: /etc/ssl/certs */
   int disable_tls_resumption;    /* for benchmarks and tests */
+  /* Version 2: */
+  int tls_resume_without_ecdhe;  /* TLS 1.3 resumption offers psk_ke (the ticket's key alone) instead
+                                    of psk_dhe_ke: a resumed handshake then costs no elliptic-curve
+                                    work on either side, but loses forward secrecy for that
+                                    connection (as TLS 1.2 ticket resumption does). Off by default;
+                                    for load generators and fleets that resume constantly. */
 } smv_client_options;
-#define SMV_CLIENT_OPTIONS_VERSION 1
+#define SMV_CLIENT_OPTIONS_VERSION 2
 
 struct uv_loop_s;
 int smv_client_new(struct uv_loop_s *loop, const smv_client_options *opts, smv_client **out);

@@ -143,7 +143,7 @@ int smv__cli_follow(int argc, char **argv, int report) {
     {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   smv_config cfg;
   smv_config_init(&cfg);
-  smv_client_options copts = {SMV_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, 0};
+  smv_client_options copts = {.version = SMV_CLIENT_OPTIONS_VERSION};
   cli_run run = {0};
   run.report = report;
   char *data = NULL;

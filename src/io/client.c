@@ -1,5 +1,6 @@
 /* The client: what outlives a flow (trust store index, TLS sessions, keep-alive connections), and the
  * blocking entry point for firmware without an event loop. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +10,9 @@
 #include "io/result.h"
 
 int smv_client_new(uv_loop_t *loop, const smv_client_options *opts, smv_client **out) {
-  if (!loop || !out || (opts && opts->version != SMV_CLIENT_OPTIONS_VERSION)) return SMV_ERR_INVALID_ARG;
+  /* Version 1 callers pass the shorter struct: only its fields are read. */
+  if (!loop || !out || (opts && (opts->version < 1 || opts->version > SMV_CLIENT_OPTIONS_VERSION)))
+    return SMV_ERR_INVALID_ARG;
   smv__alloc boot;
   smv__alloc_init(&boot, opts ? opts->allocator : NULL);
   smv_client *cl = boot.hook.malloc(sizeof(*cl), boot.hook.user_data);
@@ -17,7 +20,9 @@ int smv_client_new(uv_loop_t *loop, const smv_client_options *opts, smv_client *
   memset(cl, 0, sizeof(*cl));
   cl->alloc = boot;
   cl->loop = loop;
-  if (opts) cl->opts = *opts;
+  if (opts)
+    memcpy(&cl->opts, opts, opts->version == 1 ? offsetof(smv_client_options, tls_resume_without_ecdhe)
+                                               : sizeof(*opts));
   cl->opts.allocator = NULL;
   if ((opts && opts->cacert_file && !(cl->cacert_file = smv__strdup(&cl->alloc, opts->cacert_file))) ||
       (opts && opts->ca_dir && !(cl->ca_dir = smv__strdup(&cl->alloc, opts->ca_dir)))) {

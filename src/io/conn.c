@@ -18,7 +18,8 @@ static void tls_pump(smv__conn *c);
 
 int smv__client_tls(smv_client *cl, smv__tls_conf **out) {
   if (!cl->tls) {
-    smv__tls_client_opts o = {cl->cacert_file, cl->ca_dir, cl->opts.disable_tls_resumption, 0};
+    smv__tls_client_opts o = {cl->cacert_file, cl->ca_dir, cl->opts.disable_tls_resumption,
+                              cl->opts.tls_resume_without_ecdhe, 0};
     int rc = smv__tls_conf_client_new(&cl->alloc, &o, &cl->tls);
     if (rc) return rc;
   }

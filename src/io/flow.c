@@ -45,6 +45,7 @@ struct smv_flow {
   size_t addr_idx;
   phase ph;
   int retried_reuse;            /* a reused connection that died before answering was retried */
+  int retried_full;             /* a refused psk_ke-only resumption was retried in full */
   smv__http_response resp;
   char *scratch;                /* one header line, sized from max_location_bytes; held only while a
                                    response is read, so that it is not part of the handshake's peak */
@@ -564,8 +565,18 @@ static void conn_ready(smv__conn *c, int err, void *ud) {
   smv_hop *h = cur_hop(f);
   if (err) {
     int tcp_stage = !c->connected;
+    int retry_full = c->tls && smv__tls_retry_full(c->tls) && !f->retried_full;
     smv__conn_close(c);
     f->conn = NULL;
+    if (retry_full) {
+      /* A psk_ke-only resumption was refused (resume_without_ecdhe): once more to the same address,
+       * with a full handshake. */
+      f->retried_full = 1;
+      trace(f, SMV_TRACE_TLS, "resumption without ECDHE refused (%s); full handshake", smv_strerror(err));
+      f->addr_idx--;
+      connect_next(f);
+      return;
+    }
     if (tcp_stage && (err == SMV_ERR_CONNECT_REFUSED || err == SMV_ERR_CONNECT_UNREACH || err == SMV_ERR_CONNECT) &&
         f->addr_idx < f->addrs.count) {
       trace(f, SMV_TRACE_CONNECT, "%s failed: %s; trying the next address", h->remote, smv_strerror(err));

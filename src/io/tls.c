@@ -13,6 +13,7 @@
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/platform.h>
+#include <mbedtls/platform_util.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/ssl.h>
 #if defined(MBEDTLS_SSL_SRV_C) && defined(MBEDTLS_SSL_TICKET_C) && defined(MBEDTLS_SSL_CACHE_C)
@@ -46,6 +47,7 @@ struct smv__tls_conf {
   /* client */
   smv__truststore *ts;
   smv__tls_session_cache *cache; /* NULL when resumption is off */
+  mbedtls_ssl_config *psk_only;  /* resume_without_ecdhe: ssl, offering nothing but psk_ke */
   smv__tls_pin *pins;
   size_t npins;
 #ifdef SMV__TLS_SERVER
@@ -69,6 +71,8 @@ struct smv__tls {
   int host_is_ip;        /* an IP literal: only an iPAddress SAN may match it */
   int done;
   int resumed;
+  int psk_only;          /* offered its ticket with psk_ke alone (no key share, no full fallback) */
+  int retry_full;        /* that offer failed: the ticket is dropped, a fresh connection may retry */
   int verify_called;     /* a full handshake always verifies a chain; a resumed one never does */
   int pin_match, pin_failed, not_ca;
   uint32_t flags;
@@ -180,9 +184,25 @@ int smv__tls_conf_client_new(smv__alloc *a, const smv__tls_client_opts *o, smv__
     /* Off by default in 3.6 (compatibility with 3.5 callers); without it TLS 1.3 never resumes. */
     mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
         &c->ssl, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+    /* How a ticket may be used later is fixed when it is issued, by the modes this handshake
+     * offers: psk_dhe_ke (forward secret) by default, psk_ke when asked for. */
+    mbedtls_ssl_conf_tls13_key_exchange_modes(
+        &c->ssl, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL |
+                     (o->resume_without_ecdhe ? MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK
+                                              : MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL));
     size_t n = o->session_cache_size ? o->session_cache_size : SMV__TLS_DEFAULT_CACHE;
     c->cache = smv__tls_session_cache_new(a, n);
     if (!c->cache) { rc = SMV_ERR_NOMEM; goto done; }
+    if (o->resume_without_ecdhe) {
+      /* Servers (mbedTLS's among them) rank a full handshake above psk_ke, so a ClientHello that
+       * carries a key share is never resumed without ECDHE. Resuming connections therefore use a
+       * copy of the configuration that offers psk_ke alone; it shares every pointer with ssl and
+       * owns nothing, so it is freed without mbedtls_ssl_config_free. */
+      c->psk_only = smv__malloc(a, sizeof(*c->psk_only));
+      if (!c->psk_only) { rc = SMV_ERR_NOMEM; goto done; }
+      memcpy(c->psk_only, &c->ssl, sizeof(c->ssl));
+      mbedtls_ssl_conf_tls13_key_exchange_modes(c->psk_only, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK);
+    }
   }
   rc = 0;
 done:
@@ -250,7 +270,29 @@ done:
   *out = c;
   return rc;
 }
+
+int smv__tls_conf_server_forget_sessions(smv__tls_conf *c) {
+  /* A new ticket key pair: rotating twice replaces both the active key and the one kept for
+   * tickets issued before the last rotation. */
+  unsigned char key[4 + 32]; /* name, then the AES-256 key */
+  SMV__ENTER(c->a);
+  int rc = 0;
+  for (int i = 0; i < 2 && rc == 0; i++) {
+    rc = mbedtls_ctr_drbg_random(&c->drbg, key, sizeof(key));
+    if (rc == 0) rc = mbedtls_ssl_ticket_rotate(&c->ticket, key, 4, key + 4, 32, 86400);
+  }
+  mbedtls_platform_zeroize(key, sizeof(key));
+  mbedtls_ssl_cache_free(&c->scache);
+  mbedtls_ssl_cache_init(&c->scache);
+  SMV__LEAVE();
+  return rc == 0 ? 0 : SMV_ERR_INTERNAL;
+}
 #else
+int smv__tls_conf_server_forget_sessions(smv__tls_conf *c) {
+  (void)c;
+  return SMV_ERR_INTERNAL;
+}
+
 int smv__tls_conf_server_new(smv__alloc *a, const char *cert_pem, const char *key_pem,
                              smv__tls_conf **out) {
   (void)a, (void)cert_pem, (void)key_pem;
@@ -321,6 +363,7 @@ void smv__tls_conf_free(smv__tls_conf *c) {
 #endif
   smv__truststore_free(c->ts);
   smv__tls_session_cache_free(c->cache);
+  smv__free(c->a, c->psk_only);
   for (size_t i = 0; i < c->npins; i++) smv__free(c->a, c->pins[i].host);
   smv__free(c->a, c->pins);
   smv__alloc *a = c->a;
@@ -458,7 +501,20 @@ static int map_verify(const smv__tls *t, uint32_t f) {
   return SMV_ERR_TLS_CERT;
 }
 
+static int map_error_code(smv__tls *t, int rc);
+
 static int map_error(smv__tls *t, int rc) {
+  int err = map_error_code(t, rc);
+  if (t->psk_only && !t->done && err != SMV_ERR_NOMEM && !t->retry_full) {
+    /* The server would not resume with psk_ke alone (ticket unknown or expired, or a server that
+     * insists on a key share): forget the ticket; the next connection makes a full handshake. */
+    t->retry_full = 1;
+    smv__tls_session_cache_remove(t->c->cache, t->key);
+  }
+  return err;
+}
+
+static int map_error_code(smv__tls *t, int rc) {
   t->last_mbedtls = rc;
   /* mbedTLS reports a refused allocation under many names (a parse error, a failed DRBG...). */
   if (t->c->a->failures != t->fail_mark) return SMV_ERR_NOMEM;
@@ -510,15 +566,14 @@ static void session_store(smv__tls *t) {
   mbedtls_ssl_session_free(&s);
 }
 
-static void session_offer(smv__tls *t) {
+/* The cached session for t's host:port, loaded into s (1), or none (0). */
+static int session_find(smv__tls *t, mbedtls_ssl_session *s) {
   const unsigned char *blob;
   size_t len;
-  if (!t->c->cache || !smv__tls_session_cache_get(t->c->cache, t->key, &blob, &len)) return;
-  mbedtls_ssl_session s;
-  mbedtls_ssl_session_init(&s);
-  if (mbedtls_ssl_session_load(&s, blob, len) != 0 || mbedtls_ssl_set_session(&t->ssl, &s) != 0)
-    smv__tls_session_cache_remove(t->c->cache, t->key); /* stale or refused: do not offer it again */
-  mbedtls_ssl_session_free(&s);
+  if (!t->c->cache || !smv__tls_session_cache_get(t->c->cache, t->key, &blob, &len)) return 0;
+  if (mbedtls_ssl_session_load(s, blob, len) == 0) return 1;
+  smv__tls_session_cache_remove(t->c->cache, t->key); /* stale: do not offer it again */
+  return 0;
 }
 
 /* ---- Connections --------------------------------------------------------------------------------- */
@@ -527,17 +582,16 @@ int smv__tls_new(smv__tls_conf *c, const char *host, unsigned port, smv__tls **o
   unsigned long fail_mark = c->a->failures;
   SMV__ENTER(c->a);
   int rc = SMV_ERR_NOMEM;
+  mbedtls_ssl_session session;
+  mbedtls_ssl_session_init(&session);
+  int have_session = 0;
   smv__tls *t = smv__calloc(c->a, 1, sizeof(*t));
   if (!t) goto done;
   t->c = c;
   mbedtls_ssl_init(&t->ssl);
   t->in = smv__malloc(c->a, SMV__TLS_IN_CAP);
   if (!t->in) goto done;
-  if ((rc = mbedtls_ssl_setup(&t->ssl, &c->ssl)) != 0) {
-    rc = rc == MBEDTLS_ERR_SSL_ALLOC_FAILED ? SMV_ERR_NOMEM : SMV_ERR_INTERNAL;
-    goto done;
-  }
-  mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
+  const mbedtls_ssl_config *conf = &c->ssl;
   if (!c->server) {
     rc = SMV_ERR_INVALID_ARG;
     if (!host || !*host) goto done;
@@ -547,20 +601,41 @@ int smv__tls_new(smv__tls_conf *c, const char *host, unsigned port, smv__tls **o
     t->key = smv__malloc(c->a, hl + 8);
     if (!t->key) goto done;
     memcpy(t->key, host, hl);
-    t->key[hl] = '\0';
+    snprintf(t->key + hl, 8, ":%u", port & 0xffffu);
     t->host_len = hl;
+    have_session = session_find(t, &session);
+    if (have_session && c->psk_only &&
+        session.MBEDTLS_PRIVATE(tls_version) == MBEDTLS_SSL_VERSION_TLS1_3) {
+      conf = c->psk_only;
+      t->psk_only = 1;
+    }
+  }
+  if ((rc = mbedtls_ssl_setup(&t->ssl, conf)) != 0) {
+    rc = rc == MBEDTLS_ERR_SSL_ALLOC_FAILED ? SMV_ERR_NOMEM : SMV_ERR_INTERNAL;
+    goto done;
+  }
+  mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
+  if (!c->server) {
+    char *hostname = t->key;
+    char saved = hostname[t->host_len];
+    hostname[t->host_len] = '\0';
     unsigned char ipbuf[16];
-    t->host_is_ip = inet_pton(AF_INET, t->key, ipbuf) == 1 || inet_pton(AF_INET6, t->key, ipbuf) == 1;
+    t->host_is_ip = inet_pton(AF_INET, hostname, ipbuf) == 1 || inet_pton(AF_INET6, hostname, ipbuf) == 1;
     /* Sets both SNI and the name (or, for an IP literal, the address: 3.6 matches it against the
      * certificate's iPAddress SANs) that the chain must carry. */
-    int mrc = mbedtls_ssl_set_hostname(&t->ssl, t->key);
+    int mrc = mbedtls_ssl_set_hostname(&t->ssl, hostname);
+    hostname[t->host_len] = saved;
     if (mrc != 0) { rc = mrc == MBEDTLS_ERR_SSL_ALLOC_FAILED ? SMV_ERR_NOMEM : SMV_ERR_INVALID_ARG; goto done; }
-    snprintf(t->key + hl, 8, ":%u", port & 0xffffu);
     mbedtls_ssl_set_verify(&t->ssl, verify_cb, t);
-    session_offer(t);
+    if (have_session && mbedtls_ssl_set_session(&t->ssl, &session) != 0) {
+      smv__tls_session_cache_remove(c->cache, t->key); /* refused: do not offer it again */
+      rc = t->psk_only ? SMV_ERR_NOMEM : 0; /* a psk_ke-only engine without its ticket is useless */
+      if (rc) goto done;
+    }
   }
   rc = 0;
 done:
+  mbedtls_ssl_session_free(&session);
   SMV__LEAVE();
   if (rc != 0 && c->a->failures != fail_mark) rc = SMV_ERR_NOMEM;
   if (rc != 0 && t) {
@@ -663,6 +738,8 @@ const char *smv__tls_cipher_name(const smv__tls *t) {
 }
 
 int smv__tls_resumed(const smv__tls *t) { return t->done && t->resumed; }
+
+int smv__tls_retry_full(const smv__tls *t) { return t->retry_full; }
 int smv__tls_last_mbedtls_error(const smv__tls *t) { return t->last_mbedtls; }
 uint32_t smv__tls_verify_flags(const smv__tls *t) { return t->flags; }
 

@@ -27,6 +27,7 @@ typedef struct smv__tls_client_opts {
   const char *cacert_file;    /* PEM bundle to trust instead of the system store (indexed too) */
   const char *ca_dir;         /* the system store directory; NULL: /etc/ssl/certs */
   int disable_resumption;     /* no session cache, no tickets */
+  int resume_without_ecdhe;   /* TLS 1.3 resumption offers psk_ke, not psk_dhe_ke */
   size_t session_cache_size;  /* entries of the host:port session cache; 0: 8 */
 } smv__tls_client_opts;
 
@@ -39,6 +40,10 @@ int smv__tls_conf_client_new(smv__alloc *a, const smv__tls_client_opts *o, smv__
  * session tickets and a session-ID cache are on, so that clients resume. */
 int smv__tls_conf_server_new(smv__alloc *a, const char *cert_pem, const char *key_pem,
                              smv__tls_conf **out);
+
+/* Server: tickets and session IDs issued so far stop resuming (tests of a client whose ticket is
+ * refused). Call between connections. */
+int smv__tls_conf_server_forget_sessions(smv__tls_conf *c);
 
 /* Restrict the versions (tests: force TLS 1.2, or refuse it). Call before making engines. */
 int smv__tls_conf_set_versions(smv__tls_conf *c, int min_version, int max_version);
@@ -100,6 +105,9 @@ const char *smv__tls_version_name(const smv__tls *t);
 /* The negotiated suite, e.g. "TLS1-3-AES-128-GCM-SHA256" (mbedTLS's name); "" before the handshake. */
 const char *smv__tls_cipher_name(const smv__tls *t);
 int smv__tls_resumed(const smv__tls *t);
+/* 1 when the handshake failed after offering a ticket with psk_ke alone (resume_without_ecdhe): the
+ * ticket is gone from the cache, and a fresh connection will make a full handshake. */
+int smv__tls_retry_full(const smv__tls *t);
 
 /* The mbedTLS error behind the last SMV_ERR_TLS_* and the verification flags (for messages). */
 int smv__tls_last_mbedtls_error(const smv__tls *t);

@@ -19,6 +19,7 @@
 #include "io/tls.h"
 #include "smv.h"
 
+#define SMV__SRV_BACKLOG 4096
 #define SRV_BUF 16384 /* per-connection plaintext buffer; one TLS record fits */
 
 enum { C_IDLE, C_READING, C_HANDLER, C_WRITING, C_CLOSING };
@@ -212,7 +213,9 @@ int smv__server_listen(smv__server *srv, const char *ip, uint16_t port, const sm
   l->next = srv->listeners;
   srv->listeners = l;
   int rc = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&ss, 0);
-  if (rc == 0) rc = uv_listen((uv_stream_t *)&l->tcp, 128, on_connection);
+  /* A burst of devices (hundreds of handshakes at once) must queue in the kernel, not be dropped and
+   * wait for a SYN retransmission (1 s, then 3 s); the kernel caps this at net.core.somaxconn. */
+  if (rc == 0) rc = uv_listen((uv_stream_t *)&l->tcp, SMV__SRV_BACKLOG, on_connection);
   if (rc != 0) return SMV_ERR_IO; /* stays in the list: closed and freed by drain/free */
   struct sockaddr_storage bound;
   int blen = sizeof(bound);
@@ -1043,6 +1046,13 @@ static void srv_check_drained(smv__server *s) {
     uv_timer_stop(&s->drain_timer);
     uv_close((uv_handle_t *)&s->drain_timer, on_drain_timer_closed);
   }
+}
+
+int smv__server_forget_sessions(smv__server *srv) {
+  int rc = 0;
+  for (smv__srv_listener *l = srv->listeners; l && rc == 0; l = l->next)
+    if (l->tls) rc = smv__tls_conf_server_forget_sessions(l->tls);
+  return rc;
 }
 
 void smv__server_free(smv__server *srv) {

@@ -132,6 +132,8 @@ void smv__server_drain(smv__server *srv, uint64_t timeout_ms,
 void smv__server_free(smv__server *srv);
 
 void smv__server_stats(const smv__server *srv, smv__srv_stats *out);
+/* TLS tickets and session IDs issued so far stop resuming (tests). */
+int smv__server_forget_sessions(smv__server *srv);
 uv_loop_t *smv__server_loop(const smv__server *srv);
 
 /* ---- Requests ---- */

@@ -96,6 +96,10 @@ static cJSON *ts_builtin_table(void) {
 
   /* the seed's final 200 without a returnUrl: completed, token reported */
   cJSON_AddItemToObject(routes, "/token", ts_token_route());
+  /* the same, closing the connection: the client's next flow needs a new one (resumption tests) */
+  cJSON *closing = ts_token_route();
+  cJSON_AddTrueToObject(closing, "close");
+  cJSON_AddItemToObject(routes, "/token/close", closing);
 
   /* the seed's bad-token answer: service_error, exit 9 */
   cJSON *bad = cJSON_CreateObject();
@@ -584,3 +588,5 @@ void smv__testserver_free(smv__testserver *ts) {
   }
   free(ts);
 }
+
+int smv__testserver_forget_sessions(smv__testserver *ts) { return smv__server_forget_sessions(ts->srv); }

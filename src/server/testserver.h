@@ -70,6 +70,8 @@ const char *smv__testserver_ready_json(const smv__testserver *ts);
 void smv__testserver_stop(smv__testserver *ts, void (*done)(void *data), void *data);
 /* After stop's done (or if the loop never ran). */
 void smv__testserver_free(smv__testserver *ts);
+/* TLS sessions issued so far stop resuming: a client's next offer is refused. */
+int smv__testserver_forget_sessions(smv__testserver *ts);
 
 /* The built-in scenario names, NULL-terminated, and the path where each starts (NULL: unknown). */
 const char *const *smv__testserver_scenarios(void);

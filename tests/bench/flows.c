@@ -10,11 +10,12 @@
  * which is the peer the figures are compared with.
  *
  * Usage: smv_bench_flows --api URL --ca FILE [--user U] [--password P] [--flows N]
- *          [--concurrency C] [--no-resume] [--warmup N] [--client smv|curl|curl-close]
- *          [--curl PATH] [--server-pid PID] [--label TEXT]
+ *          [--concurrency C] [--no-resume | --resume-without-ecdhe] [--warmup N]
+ *          [--client smv|curl|curl-close] [--curl PATH] [--server-pid PID] [--label TEXT]
  * curl keeps connections alive across flows (up to its pool size); curl-close sends
  * "Connection: close" so that every flow opens its own connection, as distinct devices do. smv's
- * client keeps at most 4 idle connections between flows.
+ * client keeps at most 4 idle connections between flows. Resumption is TLS 1.3's psk_dhe_ke (curl's
+ * too), psk_ke with --resume-without-ecdhe (smv only), or off.
  * Prints a readable summary on stderr and one JSON object on stdout (tests/bench/flows.sh tabulates
  * them). Exit 0 when every flow completed and every callback was VALID, 1 otherwise.
  */
@@ -44,7 +45,7 @@ typedef struct err_count {
 typedef struct bench {
   uv_loop_t *loop;
   const char *api, *ca, *user, *password, *curl, *label;
-  int no_resume, use_curl, curl_close;
+  int no_resume, resume_psk, use_curl, curl_close;
   long server_pid;
   size_t flows, concurrency, warmup;
 
@@ -571,8 +572,8 @@ static const char *client_name(const bench *b) {
 
 static void usage(void) {
   fputs("usage: smv_bench_flows --api URL --ca FILE [--user U] [--password P] [--flows N]\n"
-        "         [--concurrency C] [--no-resume] [--warmup N] [--client smv|curl|curl-close]\n"
-        "         [--curl PATH] [--server-pid PID] [--label TEXT]\n",
+        "         [--concurrency C] [--no-resume | --resume-without-ecdhe] [--warmup N]\n"
+        "         [--client smv|curl|curl-close] [--curl PATH] [--server-pid PID] [--label TEXT]\n",
         stderr);
   exit(2);
 }
@@ -590,6 +591,7 @@ int main(int argc, char **argv) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "--no-resume") == 0) { b.no_resume = 1; continue; }
+    if (strcmp(a, "--resume-without-ecdhe") == 0) { b.resume_psk = 1; continue; }
     if (!v) usage();
     i++;
     if (strcmp(a, "--api") == 0) b.api = v;
@@ -628,6 +630,7 @@ int main(int argc, char **argv) {
     o.version = SMV_CLIENT_OPTIONS_VERSION;
     o.cacert_file = b.ca;
     o.disable_tls_resumption = b.no_resume;
+    o.tls_resume_without_ecdhe = b.resume_psk;
     int rc = smv_client_new(b.loop, &o, &b.client);
     if (rc) die(smv_strerror(rc));
     smv_config_init(&b.cfg);
@@ -656,7 +659,8 @@ int main(int argc, char **argv) {
           "%s %s c=%zu resume=%s: %zu/%zu flows ok in %.3f s = %.0f flows/s, p50 %.2f ms, p99 %.2f ms, "
           "max %.2f ms; client CPU %.3f ms/flow, sandbox CPU %.3f ms/flow; callbacks VALID %zu, other %zu, "
           "missing %zu, repeated %zu, unknown %zu\n",
-          b.label, client_name(&b), b.concurrency, b.no_resume ? "off" : "on", b.ok, b.flows,
+          b.label, client_name(&b), b.concurrency,
+          b.no_resume ? "off" : b.resume_psk ? "psk_ke" : "psk_dhe_ke", b.ok, b.flows,
           wall, rate, pct_ms(b.lat, b.nlat, 50), pct_ms(b.lat, b.nlat, 99),
           b.nlat ? (double)b.lat[b.nlat - 1] / 1e6 : 0, 1000 * cpu / (double)b.flows,
           srv >= 0 ? 1000 * srv / (double)b.flows : -1, b.cb_valid, b.cb_other, measured_cb_missing,
@@ -665,13 +669,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "  failed: %s x %zu (first: %s)\n", b.errs[i].name, b.errs[i].n,
             b.errs[i].sample ? b.errs[i].sample : "-");
 
-  printf("{\"label\":\"%s\",\"client\":\"%s\",\"concurrency\":%zu,\"resumption\":%s,\"flows\":%zu,"
+  printf("{\"label\":\"%s\",\"client\":\"%s\",\"concurrency\":%zu,\"resumption\":\"%s\",\"flows\":%zu,"
          "\"ok\":%zu,\"failed\":%zu,\"seconds\":%.4f,\"flows_per_s\":%.1f,\"p50_ms\":%.3f,"
          "\"p99_ms\":%.3f,\"max_ms\":%.3f,\"client_cpu_ms_per_flow\":%.4f,"
          "\"server_cpu_ms_per_flow\":%.4f,\"callbacks_valid\":%zu,\"callbacks_other\":%zu,"
          "\"callbacks_expected\":%zu,\"callbacks_repeated\":%zu,\"connections\":%lu,\"tls_full\":%lu,\"tls_resumed\":%lu,"
          "\"heap_peak_bytes\":%zu,\"errors\":{",
-         b.label, client_name(&b), b.concurrency, b.no_resume ? "false" : "true", b.flows,
+         b.label, client_name(&b), b.concurrency, b.no_resume ? "off" : b.resume_psk ? "psk_ke" : "psk_dhe_ke", b.flows,
          b.ok, b.failed, wall, rate, pct_ms(b.lat, b.nlat, 50), pct_ms(b.lat, b.nlat, 99),
          b.nlat ? (double)b.lat[b.nlat - 1] / 1e6 : 0, 1000 * cpu / (double)b.flows,
          srv >= 0 ? 1000 * srv / (double)b.flows : -1, b.cb_valid, b.cb_other, b.nurls, b.cb_dup,

@@ -140,7 +140,7 @@ static void config(smv_config *cfg) {
 }
 
 static smv_client *client_new(void) {
-  smv_client_options o = {SMV_CLIENT_OPTIONS_VERSION, &hook, ca, NULL, 0};
+  smv_client_options o = {.version = SMV_CLIENT_OPTIONS_VERSION, .allocator = &hook, .cacert_file = ca};
   smv_client *c = NULL;
   if (smv_client_new(&loop, &o, &c) != 0) {
     fprintf(stderr, "soak: smv_client_new failed\n");

@@ -46,7 +46,11 @@ static void f_free(void *p, void *ud) {
   free(p);
 }
 
-typedef struct run { int done; int outcome; int error; char final_url[256]; unsigned connections, tls_full; } run;
+typedef struct run {
+  int done, outcome, error;
+  char final_url[256];
+  unsigned connections, tls_full, tls_resumed;
+} run;
 
 static void on_done(smv_flow *fl, const smv_result *r, void *ud) {
   (void)fl;
@@ -56,13 +60,14 @@ static void on_done(smv_flow *fl, const smv_result *r, void *ud) {
   rr->error = r->error;
   rr->connections = r->stats.connections;
   rr->tls_full = r->stats.tls_full;
+  rr->tls_resumed = r->stats.tls_resumed;
   snprintf(rr->final_url, sizeof(rr->final_url), "%s", r->final_url ? r->final_url : "");
 }
 
 /* One flow with its own client; returns the start error or 0 with *out filled. */
 static int one_flow(failer *f, const char *path, const char *ret, run *out) {
   smv_allocator hook = {f_malloc, f_realloc, f_free, f};
-  smv_client_options o = {SMV_CLIENT_OPTIONS_VERSION, &hook, ca_path, NULL, 0};
+  smv_client_options o = {.version = SMV_CLIENT_OPTIONS_VERSION, .allocator = &hook, .cacert_file = ca_path};
   smv_config cfg;
   smv_config_init(&cfg);
   cfg.interface = "lo";
@@ -158,9 +163,53 @@ static void test_alloc_failure_everywhere(void **state) {
   assert_int_equal(other, 0);
 }
 
+static void count_refusals(void *ud, int hop, smv_trace_phase phase, double ms, const char *url,
+                           const char *detail) {
+  (void)hop, (void)ms, (void)url;
+  if (phase == SMV_TRACE_TLS && strstr(detail, "without ECDHE refused")) ++*(int *)ud;
+}
+
+/* One client, resuming without ECDHE: the second flow resumes with psk_ke; after the server forgot
+ * its tickets, the third flow's offer is refused, and the flow goes on with a full handshake on a
+ * fresh connection to the same address. */
+static void test_resume_without_ecdhe(void **state) {
+  (void)state;
+  smv_client_options o = {.version = SMV_CLIENT_OPTIONS_VERSION, .cacert_file = ca_path,
+                          .tls_resume_without_ecdhe = 1};
+  smv_config cfg;
+  smv_config_init(&cfg);
+  cfg.interface = "lo";
+  cfg.declared_carrier = 1;
+  cfg.max_time_ms = 5000;
+  char url[256];
+  snprintf(url, sizeof(url), "%s/token/close", https_base);
+  smv_client *cl = NULL;
+  assert_int_equal(smv_client_new(&loop, &o, &cl), 0);
+  static const unsigned full[3] = {1, 0, 1}, resumed[3] = {0, 1, 0};
+  int refusals = 0;
+  cfg.trace = count_refusals;
+  cfg.trace_user_data = &refusals;
+  for (int i = 0; i < 3; i++) {
+    run r;
+    memset(&r, 0, sizeof(r));
+    if (i == 2) assert_int_equal(smv__testserver_forget_sessions(ts), 0);
+    assert_int_equal(smv_flow_start(cl, url, &cfg, on_done, &r, NULL), 0);
+    for (int k = 0; !r.done && k < 100000; k++) uv_run(&loop, UV_RUN_ONCE);
+    if (r.error) fprintf(stderr, "flow %d: %s\n", i, smv_errname(r.error));
+    assert_int_equal(r.error, 0);
+    assert_int_equal(r.outcome, SMV_OUTCOME_COMPLETED);
+    assert_int_equal(r.tls_full, full[i]);
+    assert_int_equal(r.tls_resumed, resumed[i]);
+    assert_int_equal(refusals, i == 2); /* the third flow's offer was refused, then retried */
+  }
+  smv_client_free(cl);
+  for (int i = 0; i < 100; i++) uv_run(&loop, UV_RUN_NOWAIT);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_chain),
+    cmocka_unit_test(test_resume_without_ecdhe),
     cmocka_unit_test(test_alloc_failure_everywhere),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -68,20 +68,45 @@ static smv__tls_conf *server_conf(const char *cert_pem, const char *key_pem) {
   return s;
 }
 
-static smv__tls_conf *client_conf(smv__alloc *a) {
-  smv__tls_client_opts o = {0};
+static smv__tls_conf *client_conf_opts(smv__alloc *a, smv__tls_client_opts o) {
   o.cacert_file = g_ca_file;
   smv__tls_conf *c = NULL;
   assert_int_equal(smv__tls_conf_client_new(a, &o, &c), 0);
   return c;
 }
 
+static smv__tls_conf *client_conf(smv__alloc *a) { return client_conf_opts(a, (smv__tls_client_opts){0}); }
+
 /* ---- The in-memory wire -------------------------------------------------------------------------- */
 typedef struct wire {
   size_t chunk;         /* bytes per feed (0: as many as the engine takes) */
   unsigned writes[2];   /* non-empty transfers client->server, server->client */
   long corrupt_s2c;     /* >= 0: flip this byte of the next server->client transfer */
+  uint8_t first[2][2048]; /* the start of each direction's first transfer (the hellos) */
+  size_t first_len[2];
 } wire;
+
+/* Whether the hello at the start of a first transfer (one record: ClientHello, or ServerHello when
+ * server) carries extension type. Fails the test on a hello it cannot walk. */
+static int hello_has_ext(const wire *w, int server, unsigned type) {
+  const uint8_t *p = w->first[server], *end = p + w->first_len[server];
+  assert_true(end - p > 5 + 4 + 2 + 32 + 1 && p[0] == 22 && p[5] == (server ? 2 : 1));
+  p += 5 + 4 + 2 + 32;
+  p += 1 + p[0];                                       /* legacy session id */
+  if (server) p += 2 + 1;                              /* cipher suite, compression */
+  else {
+    p += 2 + (p[0] << 8 | p[1]);                       /* cipher suites */
+    p += 1 + p[0];                                     /* compression methods */
+  }
+  assert_true(end - p >= 2);
+  const uint8_t *ext_end = p + 2 + (p[0] << 8 | p[1]);
+  assert_true(ext_end <= end);
+  for (p += 2; ext_end - p >= 4; p += 4 + (p[2] << 8 | p[3]))
+    if ((unsigned)(p[0] << 8 | p[1]) == type) return 1;
+  return 0;
+}
+#define EXT_KEY_SHARE 51u
+#define WIRE(chunk) {(chunk), {0, 0}, -1, {{0}}, {0, 0}}
 
 /* Moves the pending output of from into to, as one driver write would. */
 static void transfer(wire *w, smv__tls *from, smv__tls *to, int dir) {
@@ -89,7 +114,10 @@ static void transfer(wire *w, smv__tls *from, smv__tls *to, int dir) {
   size_t n;
   smv__tls_pending_out(from, &p, &n);
   if (n == 0) return;
-  w->writes[dir]++;
+  if (w->writes[dir]++ == 0) {
+    w->first_len[dir] = n < sizeof(w->first[dir]) ? n : sizeof(w->first[dir]);
+    memcpy(w->first[dir], p, w->first_len[dir]);
+  }
   uint8_t *copy = malloc(n);
   assert_non_null(copy);
   memcpy(copy, p, n);
@@ -183,7 +211,7 @@ static void expect_refusal(const smv__certgen_cert *leaf, const char *chain_extr
   smv__tls_conf *sc = server_conf(pem, smv__certgen_key_pem(leaf));
   smv__tls *c, *s;
   pair_new(cc, sc, host, &c, &s);
-  wire w = {0, {0, 0}, -1};
+  wire w = WIRE(0);
   hs_result r = handshake(&w, c, s);
   if (r.client != want)
     print_error("client %s (mbedtls -0x%04x, flags 0x%x), want %s\n", smv_errname(r.client),
@@ -201,12 +229,13 @@ static void expect_refusal(const smv__certgen_cert *leaf, const char *chain_extr
 }
 
 /* ---- Tests --------------------------------------------------------------------------------------- */
-static void test_tls13_full_then_resumed(void **state) {
-  (void)state;
+static void full_then_resumed(int without_ecdhe) {
   smv__certgen_cert *leaf = leaf_with(g_ca, 0, 0, 0);
   smv__alloc ca;
   smv__alloc_init(&ca, NULL);
-  smv__tls_conf *cc = client_conf(&ca);
+  smv__tls_client_opts o = {0};
+  o.resume_without_ecdhe = without_ecdhe;
+  smv__tls_conf *cc = client_conf_opts(&ca, o);
   smv__tls_conf *sc = server_conf(smv__certgen_cert_pem(leaf), smv__certgen_key_pem(leaf));
   static const char req[] = "GET /device HTTP/1.1\r\nHost: localhost\r\n\r\n";
   uint8_t resp[3000];
@@ -219,7 +248,7 @@ static void test_tls13_full_then_resumed(void **state) {
     smv__tls *c, *s;
     pair_new(cc, sc, "localhost", &c, &s);
     fresh[round] = ca.current;
-    wire w = {0, {0, 0}, -1};
+    wire w = WIRE(0);
     hs_result r = handshake(&w, c, s);
     assert_int_equal(r.client, 0);
     assert_int_equal(r.server, 0);
@@ -231,6 +260,10 @@ static void test_tls13_full_then_resumed(void **state) {
     assert_string_equal(smv__tls_version_name(c), round == 0 ? "tls1.3" : "tls1.3-resumed");
     assert_string_equal(smv__tls_version_name(s), round == 0 ? "tls1.3" : "tls1.3-resumed");
     assert_int_equal(smv__tls_resumed(c), round == 1);
+    /* Without ECDHE neither hello carries a key share when resuming; otherwise both always do. */
+    int ecdhe = round == 0 || !without_ecdhe;
+    assert_int_equal(hello_has_ext(&w, 0, EXT_KEY_SHARE), ecdhe);
+    assert_int_equal(hello_has_ext(&w, 1, EXT_KEY_SHARE), ecdhe);
     assert_int_equal(send_recv(&w, c, s, 0, (const uint8_t *)req, sizeof(req) - 1), (int)sizeof(req) - 1);
     assert_int_equal(send_recv(&w, s, c, 1, resp, sizeof(resp)), (int)sizeof(resp));
     /* close_notify reaches the other side as a clean end of stream */
@@ -252,6 +285,58 @@ static void test_tls13_full_then_resumed(void **state) {
   assert_true(peaks[1] < peaks[0]);
   smv__tls_conf_free(cc);
   smv__tls_conf_free(sc);
+  assert_int_equal(ca.current, 0);
+  smv__certgen_free(leaf);
+}
+
+static void test_tls13_full_then_resumed(void **state) {
+  (void)state;
+  full_then_resumed(0);
+}
+
+static void test_tls13_resumed_without_ecdhe(void **state) {
+  (void)state;
+  full_then_resumed(1);
+}
+
+/* A psk_ke-only offer that the server refuses (here: another server, which cannot read the ticket)
+ * fails the handshake; the engine says a full retry is due and has dropped the ticket, so the next
+ * connection makes a full handshake and succeeds. */
+static void test_tls13_without_ecdhe_refused(void **state) {
+  (void)state;
+  smv__certgen_cert *leaf = leaf_with(g_ca, 0, 0, 0);
+  smv__alloc ca;
+  smv__alloc_init(&ca, NULL);
+  smv__tls_client_opts o = {0};
+  o.resume_without_ecdhe = 1;
+  smv__tls_conf *cc = client_conf_opts(&ca, o);
+  smv__tls_conf *sc[2] = {server_conf(smv__certgen_cert_pem(leaf), smv__certgen_key_pem(leaf)),
+                          server_conf(smv__certgen_cert_pem(leaf), smv__certgen_key_pem(leaf))};
+  static const char req[] = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  static const int server_of[3] = {0, 1, 1}, ok[3] = {1, 0, 1};
+  for (int round = 0; round < 3; round++) {
+    smv__tls *c, *s;
+    pair_new(cc, sc[server_of[round]], "localhost", &c, &s);
+    wire w = WIRE(0);
+    hs_result r = handshake(&w, c, s);
+    if (ok[round]) {
+      assert_int_equal(r.client, 0);
+      assert_int_equal(smv__tls_resumed(c), 0);
+      assert_int_equal(smv__tls_retry_full(c), 0);
+      /* the ticket comes after the first request */
+      assert_int_equal(send_recv(&w, c, s, 0, (const uint8_t *)req, sizeof(req) - 1), (int)sizeof(req) - 1);
+    } else {
+      assert_int_equal(r.client, SMV_ERR_TLS_HANDSHAKE);
+      assert_int_not_equal(r.server, 0);
+      assert_int_equal(hello_has_ext(&w, 0, EXT_KEY_SHARE), 0);
+      assert_int_equal(smv__tls_retry_full(c), 1);
+    }
+    smv__tls_free(c);
+    smv__tls_free(s);
+  }
+  smv__tls_conf_free(cc);
+  smv__tls_conf_free(sc[0]);
+  smv__tls_conf_free(sc[1]);
   assert_int_equal(ca.current, 0);
   smv__certgen_free(leaf);
 }
@@ -293,7 +378,7 @@ static void test_heap_with_system_store(void **state) {
     ca.peak = ca.current;
     smv__tls *c, *s;
     pair_new(cc, sc, "localhost", &c, &s);
-    wire w = {0, {0, 0}, -1};
+    wire w = WIRE(0);
     hs_result r = handshake(&w, c, s);
     assert_int_equal(r.client, 0);
     assert_int_equal(smv__tls_resumed(c), round == 1);
@@ -328,7 +413,7 @@ static void test_tls12_forced_and_resumed(void **state) {
     ca.peak = ca.current;
     smv__tls *c, *s;
     pair_new(cc, sc, "localhost", &c, &s);
-    wire w = {0, {0, 0}, -1};
+    wire w = WIRE(0);
     hs_result r = handshake(&w, c, s);
     assert_int_equal(r.client, 0);
     assert_int_equal(r.server, 0);
@@ -359,7 +444,7 @@ static void test_byte_at_a_time(void **state) {
   smv__tls_conf *sc = server_conf(smv__certgen_cert_pem(leaf), smv__certgen_key_pem(leaf));
   smv__tls *c, *s;
   pair_new(cc, sc, "localhost", &c, &s);
-  wire w = {1, {0, 0}, -1};
+  wire w = WIRE(1);
   hs_result r = handshake(&w, c, s);
   assert_int_equal(r.client, 0);
   assert_int_equal(r.server, 0);
@@ -408,7 +493,7 @@ static void test_version_mismatch(void **state) {
   assert_int_equal(smv__tls_conf_set_versions(sc, SMV__TLS_V13, SMV__TLS_V13), 0);
   smv__tls *c, *s;
   pair_new(cc, sc, "localhost", &c, &s);
-  wire w = {0, {0, 0}, -1};
+  wire w = WIRE(0);
   hs_result r = handshake(&w, c, s);
   assert_int_equal(r.server, SMV_ERR_TLS_VERSION);
   assert_int_equal(r.client, SMV_ERR_TLS_VERSION); /* from the protocol_version alert */
@@ -493,7 +578,7 @@ static void test_intermediate_not_ca(void **state) {
   smv__tls_conf *sc = server_conf(chain, smv__certgen_key_pem(leaf2));
   smv__tls *c, *s;
   pair_new(cc, sc, "localhost", &c, &s);
-  wire w = {0, {0, 0}, -1};
+  wire w = WIRE(0);
   hs_result r = handshake(&w, c, s);
   assert_int_equal(r.client, 0);
   smv__tls_free(c);
@@ -536,7 +621,7 @@ static void test_ip_literal(void **state) {
   for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
     smv__tls *c, *s;
     pair_new(cc, sc, good[i], &c, &s);
-    wire w = {0, {0, 0}, -1};
+    wire w = WIRE(0);
     hs_result r = handshake(&w, c, s);
     if (r.client != 0) print_error("%s: %s\n", good[i], smv_errname(r.client));
     assert_int_equal(r.client, 0);
@@ -583,7 +668,7 @@ static void test_spki_pins(void **state) {
     assert_int_equal(smv__tls_conf_add_pin(cc, cases[i].pin_host, cases[i].pin), 0);
     smv__tls *c, *s;
     pair_new(cc, sc, cases[i].host, &c, &s);
-    wire w = {0, {0, 0}, -1};
+    wire w = WIRE(0);
     hs_result r = handshake(&w, c, s);
     assert_int_equal(r.client, cases[i].want);
     smv__tls_free(c);
@@ -603,7 +688,7 @@ static void test_corrupt_record_after_handshake(void **state) {
   smv__tls_conf *sc = server_conf(smv__certgen_cert_pem(leaf), smv__certgen_key_pem(leaf));
   smv__tls *c, *s;
   pair_new(cc, sc, "localhost", &c, &s);
-  wire w = {0, {0, 0}, -1};
+  wire w = WIRE(0);
   hs_result r = handshake(&w, c, s);
   assert_int_equal(r.client, 0);
   uint8_t b[256];
@@ -651,7 +736,7 @@ static int one_connection(smv__tls_conf *cc, smv__tls_conf *sc) {
   int rc = smv__tls_new(cc, "localhost", 443, &c);
   if (rc == 0) {
     assert_int_equal(smv__tls_new(sc, NULL, 0, &s), 0);
-    wire w = {0, {0, 0}, -1};
+    wire w = WIRE(0);
     hs_result r = handshake(&w, c, s);
     rc = r.client;
     if (rc == 0) {
@@ -727,7 +812,7 @@ static void test_ticket_and_data_in_one_read(void **state) {
   smv__tls_conf *sc = server_conf(smv__certgen_cert_pem(leaf), smv__certgen_key_pem(leaf));
   smv__tls *c, *s;
   pair_new(cc, sc, "localhost", &c, &s);
-  wire w = {0, {0, 0}, -1};
+  wire w = WIRE(0);
   hs_result r = handshake(&w, c, s);
   assert_int_equal(r.client, 0);
   assert_true(smv__tls_write(s, "HTTP/1.1 200 OK\r\n\r\n", 19) == 19);
@@ -745,6 +830,8 @@ static void test_ticket_and_data_in_one_read(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_tls13_full_then_resumed),
+    cmocka_unit_test(test_tls13_resumed_without_ecdhe),
+    cmocka_unit_test(test_tls13_without_ecdhe_refused),
     cmocka_unit_test(test_heap_with_system_store),
     cmocka_unit_test(test_tls12_forced_and_resumed),
     cmocka_unit_test(test_byte_at_a_time),
