@@ -28,7 +28,7 @@ static uint64_t url_hash(const smv__url *u) {
 }
 
 static int visit(smv__redirect *r) {
-  uint64_t h = url_hash(&r->current);
+  uint64_t h = url_hash(r->current);
   for (unsigned i = 0; i < r->nvisited; i++)
     if (r->visited[i] == h) return SMV_ERR_REDIRECT_LOOP;
   if (r->nvisited >= sizeof(r->visited) / sizeof(r->visited[0])) return SMV_ERR_TOO_MANY_REDIRECTS;
@@ -36,14 +36,33 @@ static int visit(smv__redirect *r) {
   return 0;
 }
 
-int smv__redirect_start(smv__redirect *r, const smv__redirect_policy *pol, const char *url, size_t len) {
+/* Makes u (a full-size URL being built on the stack) the current one, at its own size. */
+static int set_current(smv__redirect *r, const smv__url *u) {
+  smv__url *c = smv__malloc(r->alloc, smv__url_compact_size(u));
+  if (!c) return SMV_ERR_NOMEM;
+  smv__url_copy(c, u);
+  smv__free(r->alloc, r->current);
+  r->current = c;
+  return 0;
+}
+
+int smv__redirect_start(smv__redirect *r, const smv__redirect_policy *pol, smv__alloc *a,
+                        const char *url, size_t len) {
   memset(r, 0, sizeof(*r));
   r->pol = *pol;
+  r->alloc = a;
   if (r->pol.max_redirects > SMV__REDIRECT_MAX_HOPS) r->pol.max_redirects = SMV__REDIRECT_MAX_HOPS;
-  if (smv__url_parse(&r->current, url, len) != 0) return SMV_ERR_URL_PARSE;
-  if (r->current.has_userinfo) return SMV_ERR_URL_USERINFO;
-  if (r->current.is_http != 2) return SMV_ERR_URL_SCHEME;
-  return visit(r);
+  smv__url first;
+  if (smv__url_parse(&first, url, len) != 0) return SMV_ERR_URL_PARSE;
+  if (first.has_userinfo) return SMV_ERR_URL_USERINFO;
+  if (first.is_http != 2) return SMV_ERR_URL_SCHEME;
+  int rc = set_current(r, &first);
+  return rc ? rc : visit(r);
+}
+
+void smv__redirect_free(smv__redirect *r) {
+  smv__free(r->alloc, r->current);
+  r->current = NULL;
 }
 
 int smv__redirect_on_response(smv__redirect *r, int status, const char *const *locations,
@@ -61,19 +80,20 @@ int smv__redirect_on_response(smv__redirect *r, int status, const char *const *l
   if (location_lens[0] > max) return SMV_ERR_LOCATION_TOO_LONG;
 
   smv__url next;
-  if (smv__url_resolve(&next, &r->current, locations[0], location_lens[0]) != 0) return SMV_ERR_LOCATION_BAD;
+  if (smv__url_resolve(&next, r->current, locations[0], location_lens[0]) != 0) return SMV_ERR_LOCATION_BAD;
   if (next.has_userinfo) return SMV_ERR_URL_USERINFO;
+  int rc;
   if (r->pol.return_url && smv__url_matches_return(&next, r->pol.return_url)) {
-    r->current = next;
+    if ((rc = set_current(r, &next)) != 0) return rc;
     *action = SMV__REDIRECT_RETURN_URL;
     return 0;
   }
   if (!next.is_http) return SMV_ERR_REDIRECT_SCHEME;
   if (next.is_http == 1 && r->pol.no_http) return SMV_ERR_REDIRECT_DOWNGRADE;
   if (r->redirects >= r->pol.max_redirects) return SMV_ERR_TOO_MANY_REDIRECTS;
-  r->current = next;
+  if ((rc = set_current(r, &next)) != 0) return rc;
   r->redirects++;
-  int rc = visit(r);
+  rc = visit(r);
   if (rc) return rc;
   *action = SMV__REDIRECT_FETCH;
   return 0;

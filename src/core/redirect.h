@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/alloc.h"
 #include "core/url.h"
 
 #define SMV__REDIRECT_MAX_HOPS 64   /* hard ceiling on max_redirects (bounds the visited set) */
@@ -26,14 +27,19 @@ typedef enum smv__redirect_action {
 
 typedef struct smv__redirect {
   smv__redirect_policy pol;
-  smv__url current;           /* the URL being fetched */
+  smv__alloc *alloc;
+  smv__url *current;          /* the URL being fetched: a compact copy (see url.h), from alloc */
   unsigned redirects;         /* redirects followed so far */
   unsigned nvisited;
   uint64_t visited[SMV__REDIRECT_MAX_HOPS + 1]; /* hashes of the fragment-less URLs fetched */
 } smv__redirect;
 
-/* Checks and installs the first URL: must parse, be https, carry no userinfo. */
-int smv__redirect_start(smv__redirect *r, const smv__redirect_policy *pol, const char *url, size_t len);
+/* Checks and installs the first URL: must parse, be https, carry no userinfo. The current URL is
+ * kept in a, at its own size (a flow holds it for its whole life); smv__redirect_free releases it,
+ * also after a failed start. */
+int smv__redirect_start(smv__redirect *r, const smv__redirect_policy *pol, smv__alloc *a,
+                        const char *url, size_t len);
+void smv__redirect_free(smv__redirect *r);
 
 /* Given a response's status and its Location values (all of them, in order), decides. On FETCH the
  * next URL is in r->current. Returns 0 with *action set, or an SMV_ERR_* policy error. */

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define SMV__URL_MAX 4608   /* href bytes, including the NUL: a 4 KiB Location plus its base. Kept
                               small because flows hold URLs in place (the per-flow heap budget). */
@@ -33,7 +34,6 @@ typedef enum smv__host_kind {
 } smv__host_kind;
 
 typedef struct smv__url {
-  char href[SMV__URL_MAX];   /* normalised absolute URL, NUL-terminated, fragment included */
   size_t href_len;
   smv__span scheme;          /* without ':' */
   smv__span userinfo;        /* without '@' */
@@ -47,7 +47,15 @@ typedef struct smv__url {
   unsigned char is_http;     /* 1 http, 2 https, 0 other */
   smv__host_kind host_kind;
   unsigned char ip[16];      /* for IPV4 (4 bytes) and IPV6 (16 bytes) */
+  /* Last, so that a compact copy (smv__url_compact_size bytes) holds a whole URL: only what parse and
+   * resolve write needs the full buffer. Copy a compact URL with smv__url_copy, never by assignment. */
+  char href[SMV__URL_MAX];   /* normalised absolute URL, NUL-terminated, fragment included */
 } smv__url;
+
+/* Bytes of u up to its href's NUL: what a compact copy needs. */
+#define smv__url_compact_size(u) (offsetof(smv__url, href) + (u)->href_len + 1)
+/* Copies u into dst, which has room for at least smv__url_compact_size(u) bytes. */
+#define smv__url_copy(dst, u) memcpy((dst), (u), smv__url_compact_size(u))
 
 /* Parses an absolute URL of len bytes (NUL bytes inside are refused, not taken as the end). The
  * href is normalised: scheme and host lower-case, default port dropped, escapes of unreserved

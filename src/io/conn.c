@@ -29,13 +29,13 @@ int smv__client_tls(smv_client *cl, smv__tls_conf **out) {
 
 int smv__conn_new(smv_client *cl, const char *key, const char *host, unsigned port, int tls,
                   smv__conn **out) {
-  smv__conn *c = smv__calloc(&cl->alloc, 1, sizeof(*c));
+  size_t klen = strlen(key);
+  smv__conn *c = smv__calloc(&cl->alloc, 1, sizeof(*c) + klen + 1);
   if (!c) return SMV_ERR_NOMEM;
   c->client = cl;
   c->fd = -1;
   c->port = port;
-  snprintf(c->key, sizeof(c->key), "%s", key);
-  snprintf(c->host, sizeof(c->host), "%s", host);
+  memcpy(c->key, key, klen + 1);
   if (tls) {
     smv__tls_conf *conf;
     int rc = smv__client_tls(cl, &conf);

@@ -45,8 +45,6 @@ struct smv__conn {
   smv__tls *tls;                /* NULL: plain HTTP */
   int fd;
   int connected, ready, closing, reading, writing, dead;
-  char key[320];                /* reuse key: "https://host:port%ifname" */
-  char host[256];
   unsigned port;
   struct sockaddr_storage remote;
   char remote_text[64], local_text[64];
@@ -63,6 +61,7 @@ struct smv__conn {
   uint64_t connected_ns;        /* when TCP connected (the TLS handshake's start) */
   smv__conn *next;
   unsigned requests;            /* requests sent on this connection */
+  char key[];                   /* reuse key: "https://host:port%ifname", allocated with the conn */
 };
 
 /* A new connection, not yet connected. */

@@ -24,6 +24,7 @@ typedef struct outcome {
 } outcome;
 
 static smv__redirect r;
+static smv__alloc alloc;
 static smv__url ret;
 static smv__url fetched[SMV__REDIRECT_MAX_HOPS + 2];
 
@@ -40,11 +41,12 @@ static void run(const char *s, size_t size, unsigned max, int no_http, outcome *
   if (e2 > l2 && smv__url_parse(&ret, l2, (size_t)(e2 - l2)) == 0) pol.return_url = &ret;
 
   memset(o, 0, sizeof *o);
-  if (smv__redirect_start(&r, &pol, p, (size_t)(e - p)) != 0 &&
-      smv__redirect_start(&r, &pol, fallback, sizeof fallback - 1) != 0)
+  smv__redirect_free(&r);
+  if (smv__redirect_start(&r, &pol, &alloc, p, (size_t)(e - p)) != 0 &&
+      (smv__redirect_free(&r), smv__redirect_start(&r, &pol, &alloc, fallback, sizeof fallback - 1)) != 0)
     abort();
-  if (r.current.is_http != 2 || r.current.has_userinfo) abort();
-  fetched[0] = r.current;
+  if (r.current->is_http != 2 || r.current->has_userinfo) abort();
+  smv__url_copy(&fetched[0], r.current);
   o->fetches = 1;
 
   for (p = e2 < end ? e2 + 1 : end; p < end; ) {
@@ -63,30 +65,32 @@ static void run(const char *s, size_t size, unsigned max, int no_http, outcome *
     o->h = (o->h ^ (uint64_t)(o->rc + 7 * (int)o->action)) * 0x100000001b3ULL;
     if (o->rc != 0 || o->action != SMV__REDIRECT_FETCH) break;
 
-    const smv__url *u = &r.current;
+    const smv__url *u = r.current;
     if (!u->is_http || u->has_userinfo || (no_http && u->is_http != 2)) abort();
     if (r.redirects > max || o->fetches > SMV__REDIRECT_MAX_HOPS) abort();
     size_t nl = smv__url_href_nofrag_len(u);
     for (unsigned i = 0; i < o->fetches; i++)
       if (smv__url_href_nofrag_len(&fetched[i]) == nl && memcmp(fetched[i].href, u->href, nl) == 0)
         abort();  /* fetched twice: the loop check failed */
-    fetched[o->fetches++] = *u;
+    smv__url_copy(&fetched[o->fetches++], u);
     for (size_t i = 0; i < u->href_len; i++) o->h = (o->h ^ (unsigned char)u->href[i]) * 0x100000001b3ULL;
     p = e < end ? e + 1 : end;
   }
   if (o->rc == 0 && o->action == SMV__REDIRECT_RETURN_URL &&
-      (!pol.return_url || !smv__url_matches_return(&r.current, pol.return_url)))
+      (!pol.return_url || !smv__url_matches_return(r.current, pol.return_url)))
     abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;
+  if (!alloc.hook.malloc) smv__alloc_init(&alloc, NULL);
   unsigned max = data[0] % 12;
   int no_http = (data[0] >> 7) & 1;
   outcome a, b;
   run((const char *)data + 1, size - 1, max, no_http, &a);
   run((const char *)data + 1, size - 1, max, no_http, &b);
+  smv__redirect_free(&r);
   if (a.rc != b.rc || a.h != b.h || a.fetches != b.fetches) abort();
   if (a.rc != 0 && smv_exit_code(a.rc) != 8) abort();  /* only policy errors */
   return 0;

@@ -12,6 +12,7 @@
 
 static smv__redirect R;
 static smv__url RET;
+static smv__alloc A;
 
 static int start(const char *url, unsigned max, int no_http, const char *ret) {
   smv__redirect_policy pol = {max, no_http, 4096, NULL};
@@ -19,7 +20,21 @@ static int start(const char *url, unsigned max, int no_http, const char *ret) {
     assert_int_equal(smv__url_parse(&RET, ret, strlen(ret)), 0);
     pol.return_url = &RET;
   }
-  return smv__redirect_start(&R, &pol, url, strlen(url));
+  smv__redirect_free(&R);
+  return smv__redirect_start(&R, &pol, &A, url, strlen(url));
+}
+
+static int group_setup(void **s) {
+  (void)s;
+  smv__alloc_init(&A, NULL);
+  return 0;
+}
+
+/* Every current URL the tests made came back. */
+static int group_teardown(void **s) {
+  (void)s;
+  smv__redirect_free(&R);
+  return A.current == 0 ? 0 : -1;
 }
 
 static int step(int status, const char *loc, smv__redirect_action *act) {
@@ -43,7 +58,7 @@ static void test_chain_and_return_url(void **s) {
   assert_int_equal(start("https://svc.example/start", 10, 0, "myapp://verified"), 0);
   assert_int_equal(step(302, "http://op.example:8080/he?x=1", &act), 0);
   assert_int_equal(act, SMV__REDIRECT_FETCH);
-  assert_string_equal(R.current.href, "http://op.example:8080/he?x=1");
+  assert_string_equal(R.current->href, "http://op.example:8080/he?x=1");
   assert_int_equal(step(302, "https://svc.example/back", &act), 0);
   assert_int_equal(act, SMV__REDIRECT_FETCH);
   assert_int_equal(step(302, "myapp://verified?token=abc", &act), 0);
@@ -60,7 +75,7 @@ static void test_relative_location_and_final(void **s) {
   smv__redirect_action act;
   assert_int_equal(start("https://svc.example/a/b?q=1#frag", 10, 0, NULL), 0);
   assert_int_equal(step(303, "../c?d=2", &act), 0);
-  assert_string_equal(R.current.href, "https://svc.example/c?d=2");
+  assert_string_equal(R.current->href, "https://svc.example/c?d=2");
   assert_int_equal(step(200, NULL, &act), 0);
   assert_int_equal(act, SMV__REDIRECT_FINAL);
   assert_int_equal(step(400, NULL, &act), 0);
@@ -145,5 +160,5 @@ int main(void) {
     cmocka_unit_test(test_location_rules),    cmocka_unit_test(test_no_http),
     cmocka_unit_test(test_hop_limit_exact),   cmocka_unit_test(test_loop),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
