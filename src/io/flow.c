@@ -31,8 +31,8 @@ struct smv_flow {
   void *ud;
   smv__redirect redir;
   smv__cookie_jar *jar;         /* made when the chain sets its first cookie */
-  smv__verdict verdict;
-  int bound;                    /* verdict.path is the path every socket is bound to */
+  smv__path path;               /* the chosen path (the verdict's evidence went to the result) */
+  int bound;                    /* path is the one every socket is bound to */
   smv__path_watch watch;
   uv_poll_t watch_poll;
   int watching;
@@ -264,11 +264,7 @@ static void complete(smv_flow *f, int keep_conn) {
   unlink_flow(f);
   f->result.stats.ms = ms_since(f->t0_ns);
   f->result.stats.heap_peak_bytes = a->peak;
-  if (f->bound) {
-    snprintf(f->result.path.interface, sizeof(f->result.path.interface), "%s", f->verdict.path.name);
-    f->result.path.cls = f->verdict.cls;
-    f->result.path.declared = f->verdict.declared;
-  }
+  if (f->bound) snprintf(f->result.path.interface, sizeof(f->result.path.interface), "%s", f->path.name);
   trace(f, f->result.outcome == SMV_OUTCOME_ERROR ? SMV_TRACE_ERROR : SMV_TRACE_DONE, "%s%s%s",
         f->result.outcome == SMV_OUTCOME_ERROR ? smv_errname(f->result.error) : "outcome ",
         f->result.outcome == SMV_OUTCOME_ERROR ? ": " : "",
@@ -611,7 +607,7 @@ static void connect_next(smv_flow *f) {
   snprintf(host, sizeof(host), "%.*s", (int)u->host.len, u->href + u->host.off);
   char key[320];
   snprintf(key, sizeof(key), "%.*s://%s:%u%%%s", (int)u->scheme.len, u->href + u->scheme.off, host,
-           u->port_num, f->bound ? f->verdict.path.name : "");
+           u->port_num, f->bound ? f->path.name : "");
   smv__conn *c;
   int rc = smv__conn_new(cl, key, host, u->port_num, u->is_http == 2, &c);
   if (rc) {
@@ -621,10 +617,10 @@ static void connect_next(smv_flow *f) {
   const struct sockaddr *sa = (const struct sockaddr *)&f->addrs.addrs[f->addr_idx++];
   f->conn = c;
   set_phase(f, PH_CONNECT);
-  rc = smv__conn_connect(c, f->bound ? &f->verdict.path : NULL, sa, &conn_events, f);
+  rc = smv__conn_connect(c, f->bound ? &f->path : NULL, sa, &conn_events, f);
   snprintf(h->remote, sizeof(h->remote), "%s", c->remote_text);
   trace(f, SMV_TRACE_CONNECT, "connecting to %s%s%s", c->remote_text, f->bound ? " via " : "",
-        f->bound ? f->verdict.path.name : "");
+        f->bound ? f->path.name : "");
   if (rc) {
     smv__conn_close(c);
     f->conn = NULL;
@@ -740,7 +736,7 @@ static void hop_start(smv_flow *f) {
   snprintf(host, sizeof(host), "%.*s", (int)u->host.len, u->href + u->host.off);
   char key[320];
   snprintf(key, sizeof(key), "%.*s://%s:%u%%%s", (int)u->scheme.len, u->href + u->scheme.off, host,
-           u->port_num, f->bound ? f->verdict.path.name : "");
+           u->port_num, f->bound ? f->path.name : "");
   smv__conn *c = smv__conn_pool_take(cl, key);
   if (c) {
     f->conn = c;
@@ -768,8 +764,8 @@ static void hop_start(smv_flow *f) {
 #else
     if (!f->have_dns_servers && f->bound) {
       const smv__platform *p = &cl->platform;
-      rc = p->ops->dns_servers(p->user_data, &f->verdict.path, f->cfg.dns_servers, &f->dns_servers);
-      if (rc) { finish(f, rc, "%s for %s", smv_strerror(rc), f->verdict.path.name); return; }
+      rc = p->ops->dns_servers(p->user_data, &f->path, f->cfg.dns_servers, &f->dns_servers);
+      if (rc) { finish(f, rc, "%s for %s", smv_strerror(rc), f->path.name); return; }
       f->have_dns_servers = 1;
     } else if (!f->have_dns_servers && f->cfg.dns_servers) {
       rc = smv__dns_parse_csv(f->cfg.dns_servers, &f->dns_servers);
@@ -777,8 +773,8 @@ static void hop_start(smv_flow *f) {
       f->have_dns_servers = 1;
     }
 #endif
-    rc = smv__dns_new(cl, f->bound ? &f->verdict.path : NULL, f->have_dns_servers ? &f->dns_servers : NULL, &f->dns);
-    if (rc) { finish(f, rc, "%s (DNS setup on %s)", smv_strerror(rc), f->bound ? f->verdict.path.name : "default"); return; }
+    rc = smv__dns_new(cl, f->bound ? &f->path : NULL, f->have_dns_servers ? &f->dns_servers : NULL, &f->dns);
+    if (rc) { finish(f, rc, "%s (DNS setup on %s)", smv_strerror(rc), f->bound ? f->path.name : "default"); return; }
   }
   set_phase(f, PH_DNS);
   f->result.stats.dns_queries++;
@@ -801,18 +797,23 @@ static int choose_path(smv_flow *f) {
   const smv__platform *p = &cl->platform;
   smv__snapshot *snap = smv__malloc(&cl->alloc, sizeof(*snap));
   if (!snap) return SMV_ERR_NOMEM;
+  smv__verdict v; /* on the stack: the flow keeps the path, the result the evidence */
+  memset(&v, 0, sizeof(v));
   int rc = p->ops->snapshot(p->user_data, snap);
   if (rc == 0) {
     smv__choose_opts o = {f->cfg.interface, f->cfg.declared_carrier, f->cfg.allow_vpn_bypass};
-    rc = p->ops->choose(p->user_data, snap, &o, &f->verdict);
+    rc = p->ops->choose(p->user_data, snap, &o, &v);
   }
   smv__free(&cl->alloc, snap);
-  snprintf(f->result.path.evidence, sizeof(f->result.path.evidence), "%s", f->verdict.evidence);
+  snprintf(f->result.path.evidence, sizeof(f->result.path.evidence), "%s", v.evidence);
   if (rc) return rc;
+  f->path = v.path;
   f->bound = 1;
-  trace(f, SMV_TRACE_PATH, "%s %s%s (%s)", f->verdict.path.name, smv_path_class_name(f->verdict.cls),
-        f->verdict.declared ? ", declared" : "", f->verdict.evidence);
-  if (p->ops->watch_start && p->ops->watch_start(p->user_data, &f->verdict.path, &f->watch) == 0 && f->watch.fd >= 0) {
+  f->result.path.cls = v.cls;
+  f->result.path.declared = v.declared;
+  trace(f, SMV_TRACE_PATH, "%s %s%s (%s)", v.path.name, smv_path_class_name(v.cls),
+        v.declared ? ", declared" : "", v.evidence);
+  if (p->ops->watch_start && p->ops->watch_start(p->user_data, &f->path, &f->watch) == 0 && f->watch.fd >= 0) {
     if (uv_poll_init(cl->loop, &f->watch_poll, f->watch.fd) == 0) {
       f->watch_poll.data = f;
       f->open_handles++;
@@ -829,7 +830,7 @@ static void on_begin(uv_timer_t *t) {
   smv_flow *f = t->data;
   int rc = choose_path(f);
   if (rc) {
-    finish(f, rc, "%s: %s", smv_strerror(rc), f->verdict.evidence[0] ? f->verdict.evidence : "no evidence");
+    finish(f, rc, "%s: %s", smv_strerror(rc), f->result.path.evidence[0] ? f->result.path.evidence : "no evidence");
     return;
   }
   hop_start(f);

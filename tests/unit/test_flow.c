@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <cJSON.h>
 #include <uv.h>
@@ -50,6 +51,7 @@ typedef struct run {
   int done, outcome, error;
   char final_url[256];
   unsigned connections, tls_full, tls_resumed;
+  size_t heap_peak;
 } run;
 
 static void on_done(smv_flow *fl, const smv_result *r, void *ud) {
@@ -61,13 +63,18 @@ static void on_done(smv_flow *fl, const smv_result *r, void *ud) {
   rr->connections = r->stats.connections;
   rr->tls_full = r->stats.tls_full;
   rr->tls_resumed = r->stats.tls_resumed;
+  rr->heap_peak = r->stats.heap_peak_bytes;
   snprintf(rr->final_url, sizeof(rr->final_url), "%s", r->final_url ? r->final_url : "");
 }
 
-/* One flow with its own client; returns the start error or 0 with *out filled. */
-static int one_flow(failer *f, const char *path, const char *ret, run *out) {
+/* One flow with its own client trusting o (NULL: the test CA alone); returns the start error or 0
+ * with *out filled. */
+static int one_flow_trusting(failer *f, const smv_client_options *trust, const char *path,
+                             const char *ret, run *out) {
   smv_allocator hook = {f_malloc, f_realloc, f_free, f};
-  smv_client_options o = {.version = SMV_CLIENT_OPTIONS_VERSION, .allocator = &hook, .cacert_file = ca_path};
+  smv_client_options o = {.version = SMV_CLIENT_OPTIONS_VERSION, .cacert_file = ca_path};
+  if (trust) o = *trust;
+  o.allocator = &hook;
   smv_config cfg;
   smv_config_init(&cfg);
   cfg.interface = "lo";
@@ -85,6 +92,10 @@ static int one_flow(failer *f, const char *path, const char *ret, run *out) {
   /* The server keeps the loop alive: turn it until the client's last block is gone. */
   for (int i = 0; f->live > 0 && i < 2000; i++) uv_run(&loop, UV_RUN_NOWAIT);
   return rc;
+}
+
+static int one_flow(failer *f, const char *path, const char *ret, run *out) {
+  return one_flow_trusting(f, NULL, path, ret, out);
 }
 
 static int setup(void **state) {
@@ -169,6 +180,39 @@ static void count_refusals(void *ud, int hop, smv_trace_phase phase, double ms, 
   if (phase == SMV_TRACE_TLS && strstr(detail, "without ECDHE refused")) ++*(int *)ud;
 }
 
+/* Issue 2's budget: the chain flow's heap peak stays within 48 KiB while the client trusts the whole
+ * system store (Debian's bundle, indexed, plus the test CA, in a store directory). */
+static void test_heap_budget_with_system_store(void **state) {
+  (void)state;
+  static const char bundle[] = "/etc/ssl/certs/ca-certificates.crt";
+  char dir[] = "/tmp/smv-test-flow-store.XXXXXX", file[64];
+  assert_non_null(mkdtemp(dir));
+  snprintf(file, sizeof(file), "%s/ca-certificates.crt", dir);
+  FILE *out = fopen(file, "w");
+  assert_non_null(out);
+  const char *parts[2] = {bundle, ca_path};
+  for (int i = 0; i < 2; i++) {
+    FILE *in = fopen(parts[i], "r");
+    if (!in) fail_msg("cannot read %s (the ca-certificates package)", parts[i]);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0) assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+  }
+  assert_int_equal(fclose(out), 0);
+  smv_client_options o = {.version = SMV_CLIENT_OPTIONS_VERSION, .ca_dir = dir};
+  failer f = {-1, 0, 0, 0};
+  run r;
+  assert_int_equal(one_flow_trusting(&f, &o, "/chain/start", "myapp://verified", &r), 0);
+  unlink(file);
+  rmdir(dir);
+  assert_int_equal(r.outcome, SMV_OUTCOME_RETURN_URL);
+  assert_int_equal(r.tls_full, 1);
+  fprintf(stderr, "chain flow heap peak, trusting the system store: %zu bytes\n", r.heap_peak);
+  assert_true(r.heap_peak > 0);
+  assert_true(r.heap_peak <= 48 * 1024);
+}
+
 /* One client, resuming without ECDHE: the second flow resumes with psk_ke; after the server forgot
  * its tickets, the third flow's offer is refused, and the flow goes on with a full handshake on a
  * fresh connection to the same address. */
@@ -210,6 +254,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_chain),
     cmocka_unit_test(test_resume_without_ecdhe),
+    cmocka_unit_test(test_heap_budget_with_system_store),
     cmocka_unit_test(test_alloc_failure_everywhere),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
