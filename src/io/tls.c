@@ -430,7 +430,7 @@ void smv__tls_pending_out(smv__tls *t, const uint8_t **ptr, size_t *len) {
 
 void smv__tls_consume_out(smv__tls *t, size_t n) {
   if (n > t->out_len) n = t->out_len;
-  memmove(t->out, t->out + n, t->out_len - n);
+  if (n && n < t->out_len) memmove(t->out, t->out + n, t->out_len - n);
   t->out_len -= n;
   t->out_lent = 0;
   if (t->out_len == 0) {
