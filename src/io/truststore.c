@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 
 #include <mbedtls/asn1.h>
-#include <mbedtls/base64.h>
 #include <mbedtls/platform.h>
 #include <mbedtls/x509_crt.h>
 
+#include "core/base64.h"
 #include "smv.h"
 
 #define SMV__TS_DEFAULT_DIR "/etc/ssl/certs"
@@ -172,7 +172,7 @@ static int index_file(smv__truststore *ts, const char *path) {
   size_t off = 0, begin = 0;
   int in_cert = 0, line_start = 1, count = 0, err = 0;
   unsigned char *b64 = NULL, *der = NULL;
-  size_t b64_len = 0, b64_cap = 0;
+  size_t b64_len = 0, b64_cap = 0, der_cap = 0;
   while (fgets(line, sizeof(line), f)) {
     size_t l = strlen(line);
     int starts = line_start;
@@ -190,17 +190,18 @@ static int index_file(smv__truststore *ts, const char *path) {
     }
     if (strncmp(line, "-----END CERTIFICATE-----", 25) == 0) {
       in_cert = 0;
-      size_t dlen = 0;
-      mbedtls_base64_decode(NULL, 0, &dlen, b64, b64_len);
-      if (dlen == 0 || off - begin > SMV__TS_MAX_PEM) continue;
-      smv__free(ts->a, der);
-      der = smv__malloc(ts->a, dlen);
-      if (!der) { err = SMV_ERR_NOMEM; break; }
+      if (b64_len == 0 || off - begin > SMV__TS_MAX_PEM) continue;
+      size_t need = SMV__BASE64_DECODED_MAX(b64_len);
+      if (need > der_cap) {
+        smv__free(ts->a, der);
+        der_cap = 0;
+        if (!(der = smv__malloc(ts->a, need))) { err = SMV_ERR_NOMEM; break; }
+        der_cap = need;
+      }
+      long dlen = smv__base64_decode((const char *)b64, b64_len, der, der_cap);
       const unsigned char *subj;
       size_t slen;
-      if (mbedtls_base64_decode(der, dlen, &dlen, b64, b64_len) != 0 ||
-          der_subject(der, dlen, &subj, &slen) != 0)
-        continue;
+      if (dlen <= 0 || der_subject(der, (size_t)dlen, &subj, &slen) != 0) continue;
       if ((err = add_entry(ts, name_hash(subj, slen), begin, off - begin)) != 0) break;
       count++;
       continue;
@@ -331,11 +332,19 @@ static int load_entry(smv__truststore *ts, const smv__ts_entry *e, mbedtls_x509_
   if (w < 0 || (size_t)w >= sizeof(path)) return -1;
   FILE *f = fopen(path, "rb");
   if (!f) return -1;
+  /* The block's text, then its base64 body with the line ends taken out, then the DER: all in one
+   * buffer, each shorter than the one before. */
   unsigned char *buf = smv__malloc(ts->a, (size_t)e->len + 1);
   int rc = -1;
   if (buf && fseek(f, (long)e->off, SEEK_SET) == 0 && fread(buf, 1, e->len, f) == e->len) {
     buf[e->len] = '\0';
-    rc = mbedtls_x509_crt_parse(chain, buf, (size_t)e->len + 1);
+    char *body = strchr((char *)buf, '\n'); /* after the BEGIN line */
+    char *end = body ? strstr(body, "-----END CERTIFICATE-----") : NULL;
+    size_t n = 0;
+    for (char *p = body; end && p < end; p++)
+      if (*p != '\n' && *p != '\r' && *p != ' ' && *p != '\t') buf[n++] = (unsigned char)*p;
+    long dlen = end ? smv__base64_decode((const char *)buf, n, buf, n) : -1;
+    if (dlen > 0) rc = mbedtls_x509_crt_parse_der(chain, buf, (size_t)dlen);
     if (rc == 0) ts->loads++;
   }
   fclose(f);
