@@ -140,7 +140,13 @@ static const mbedtls_x509_crt_profile smv__tls_profile = {
   2048,
 };
 
-static int conf_common(smv__tls_conf *c, int endpoint) {
+/* The part both constructors share: the conf, charged to a (the caller runs under SMV__ENTER(a)),
+ * with the policy of both ends. *out is set even on failure, for conf_finish to free. */
+static int conf_new(smv__alloc *a, int endpoint, smv__tls_conf **out) {
+  smv__tls_conf *c = *out = smv__calloc(a, 1, sizeof(*c));
+  if (!c) return SMV_ERR_NOMEM;
+  c->a = a;
+  c->server = endpoint == MBEDTLS_SSL_IS_SERVER;
   int rc = smv__tls_global_init();
   if (rc) return rc;
   mbedtls_ssl_config_init(&c->ssl);
@@ -158,17 +164,28 @@ static int conf_common(smv__tls_conf *c, int endpoint) {
   return 0;
 }
 
+/* The end of both constructors: a refused allocation anywhere is reported as NOMEM (mbedTLS names
+ * it many ways), and a conf that failed is freed. */
+static int conf_finish(smv__alloc *a, unsigned long fail_mark, int rc, smv__tls_conf *c,
+                       smv__tls_conf **out) {
+  if (rc != 0 && a->failures != fail_mark) rc = SMV_ERR_NOMEM;
+  if (rc != 0) {
+    smv__tls_conf_free(c);
+    return rc;
+  }
+  *out = c;
+  return 0;
+}
+
 int smv__tls_conf_client_new(smv__alloc *a, const smv__tls_client_opts *o, smv__tls_conf **out) {
   *out = NULL;
   smv__tls_client_opts none = {0};
   if (!o) o = &none;
   unsigned long fail_mark = a->failures;
   SMV__ENTER(a);
-  int rc = SMV_ERR_NOMEM;
-  smv__tls_conf *c = smv__calloc(a, 1, sizeof(*c));
-  if (!c) goto done;
-  c->a = a;
-  if ((rc = conf_common(c, MBEDTLS_SSL_IS_CLIENT)) != 0) goto done;
+  smv__tls_conf *c;
+  int rc = conf_new(a, MBEDTLS_SSL_IS_CLIENT, &c);
+  if (rc) goto done;
   if ((rc = smv__truststore_new(a, o->cacert_file, o->ca_dir, &c->ts)) != 0) goto done;
   mbedtls_ssl_conf_authmode(&c->ssl, MBEDTLS_SSL_VERIFY_REQUIRED);
   mbedtls_ssl_conf_ca_cb(&c->ssl, smv__truststore_ca_cb, c->ts);
@@ -203,15 +220,8 @@ int smv__tls_conf_client_new(smv__alloc *a, const smv__tls_client_opts *o, smv__
   }
   rc = 0;
 done:
-  if (rc != 0 && a->failures != fail_mark) rc = SMV_ERR_NOMEM;
-  if (rc != 0 && c) {
-    SMV__LEAVE();
-    smv__tls_conf_free(c);
-    return rc;
-  }
   SMV__LEAVE();
-  *out = c;
-  return rc;
+  return conf_finish(a, fail_mark, rc, c, out);
 }
 
 #ifdef SMV__TLS_SERVER
@@ -233,16 +243,14 @@ int smv__tls_conf_server_new(smv__alloc *a, const char *cert_pem, const char *ke
   *out = NULL;
   unsigned long fail_mark = a->failures;
   SMV__ENTER(a);
-  int rc = SMV_ERR_NOMEM;
-  smv__tls_conf *c = smv__calloc(a, 1, sizeof(*c));
+  smv__tls_conf *c;
+  int rc = conf_new(a, MBEDTLS_SSL_IS_SERVER, &c);
   if (!c) goto done;
-  c->a = a;
-  c->server = 1;
   mbedtls_x509_crt_init(&c->cert);
   mbedtls_pk_init(&c->key);
   mbedtls_ssl_ticket_init(&c->ticket);
   mbedtls_ssl_cache_init(&c->scache);
-  if ((rc = conf_common(c, MBEDTLS_SSL_IS_SERVER)) != 0) goto done;
+  if (rc) goto done;
   rc = SMV_ERR_TLS_CACERT;
   if (mbedtls_x509_crt_parse(&c->cert, (const unsigned char *)cert_pem, strlen(cert_pem) + 1) != 0)
     goto done;
@@ -259,13 +267,7 @@ int smv__tls_conf_server_new(smv__alloc *a, const char *cert_pem, const char *ke
   rc = 0;
 done:
   SMV__LEAVE();
-  if (rc != 0 && a->failures != fail_mark) rc = SMV_ERR_NOMEM;
-  if (rc != 0 && c) {
-    smv__tls_conf_free(c);
-    return rc;
-  }
-  *out = c;
-  return rc;
+  return conf_finish(a, fail_mark, rc, c, out);
 }
 
 int smv__tls_conf_server_forget_sessions(smv__tls_conf *c) {
