@@ -193,6 +193,38 @@ static void pair_new(smv__tls_conf *cc, smv__tls_conf *sc, const char *host, smv
   assert_int_equal(smv__tls_new(sc, NULL, 0, s), 0);
 }
 
+/* ---- The usual two ends -------------------------------------------------------------------------- */
+/* A good leaf for localhost from the test CA, a client conf charged to its own allocator (so that a
+ * test can read the client's heap) and a server conf for the leaf. e must stay in place while open. */
+typedef struct ends {
+  smv__certgen_cert *leaf;
+  smv__alloc ca;
+  smv__tls_conf *cc, *sc;
+} ends;
+
+static void ends_open(ends *e, smv__tls_client_opts o) {
+  e->leaf = leaf_with(g_ca, 0, 0, 0);
+  smv__alloc_init(&e->ca, NULL);
+  e->cc = client_conf_opts(&e->ca, o);
+  e->sc = server_conf(smv__certgen_cert_pem(e->leaf), smv__certgen_key_pem(e->leaf));
+}
+
+/* Frees both confs and the leaf: everything mbedTLS took from the client's allocator came back. */
+static void ends_close(ends *e) {
+  smv__tls_conf_free(e->cc);
+  smv__tls_conf_free(e->sc);
+  smv__certgen_free(e->leaf);
+  assert_int_equal(e->ca.current, 0);
+}
+
+/* A client engine for localhost and a server engine of e, through a successful handshake on w. */
+static void connect_pair(ends *e, wire *w, smv__tls **c, smv__tls **s) {
+  pair_new(e->cc, e->sc, "localhost", c, s);
+  hs_result r = handshake(w, *c, *s);
+  assert_int_equal(r.client, 0);
+  assert_int_equal(r.server, 0);
+}
+
 /* Full handshake with host, expecting the client to fail with want. */
 static void expect_refusal(const smv__certgen_cert *leaf, const char *chain_extra, const char *host,
                            int want) {
@@ -230,29 +262,26 @@ static void expect_refusal(const smv__certgen_cert *leaf, const char *chain_extr
 
 /* ---- Tests --------------------------------------------------------------------------------------- */
 static void full_then_resumed(int without_ecdhe) {
-  smv__certgen_cert *leaf = leaf_with(g_ca, 0, 0, 0);
-  smv__alloc ca;
-  smv__alloc_init(&ca, NULL);
   smv__tls_client_opts o = {0};
   o.resume_without_ecdhe = without_ecdhe;
-  smv__tls_conf *cc = client_conf_opts(&ca, o);
-  smv__tls_conf *sc = server_conf(smv__certgen_cert_pem(leaf), smv__certgen_key_pem(leaf));
+  ends e;
+  ends_open(&e, o);
   static const char req[] = "GET /device HTTP/1.1\r\nHost: localhost\r\n\r\n";
   uint8_t resp[3000];
   for (size_t i = 0; i < sizeof(resp); i++) resp[i] = (uint8_t)(i * 7);
-  size_t conf_bytes = ca.current;
+  size_t conf_bytes = e.ca.current;
   size_t peaks[2], fresh[2], established[2];
 
   for (int round = 0; round < 2; round++) {
-    ca.peak = ca.current;
+    e.ca.peak = e.ca.current;
     smv__tls *c, *s;
-    pair_new(cc, sc, "localhost", &c, &s);
-    fresh[round] = ca.current;
+    pair_new(e.cc, e.sc, "localhost", &c, &s);
+    fresh[round] = e.ca.current;
     wire w = WIRE(0);
     hs_result r = handshake(&w, c, s);
     assert_int_equal(r.client, 0);
     assert_int_equal(r.server, 0);
-    established[round] = ca.current;
+    established[round] = e.ca.current;
     /* Each flight went out in one write: ClientHello, then (CCS +) Finished; the server's whole
      * flight (ServerHello ... Finished), then its NewSessionTicket. */
     assert_int_equal(w.writes[0], 2);
@@ -273,8 +302,8 @@ static void full_then_resumed(int without_ecdhe) {
     assert_int_equal(smv__tls_read(c, b, sizeof(b)), 0);
     smv__tls_free(c);
     smv__tls_free(s);
-    peaks[round] = ca.peak;
-    assert_int_equal(ca.current - conf_bytes > 0, 1); /* the session cache now holds a ticket */
+    peaks[round] = e.ca.peak;
+    assert_int_equal(e.ca.current - conf_bytes > 0, 1); /* the session cache now holds a ticket */
   }
   print_message("client heap (conf with --cacert index, %zu bytes): full TLS 1.3 handshake + "
                 "request/response peak %zu bytes, resumed %zu bytes\n",
@@ -283,10 +312,7 @@ static void full_then_resumed(int without_ecdhe) {
                 fresh[0], fresh[1], established[0], established[1]);
   assert_true(peaks[0] < 48 * 1024);
   assert_true(peaks[1] < peaks[0]);
-  smv__tls_conf_free(cc);
-  smv__tls_conf_free(sc);
-  assert_int_equal(ca.current, 0);
-  smv__certgen_free(leaf);
+  ends_close(&e);
 }
 
 static void test_tls13_full_then_resumed(void **state) {
@@ -402,17 +428,14 @@ static void test_heap_with_system_store(void **state) {
 
 static void test_tls12_forced_and_resumed(void **state) {
   (void)state;
-  smv__certgen_cert *leaf = leaf_with(g_ca, 0, 0, 0);
-  smv__alloc ca;
-  smv__alloc_init(&ca, NULL);
-  smv__tls_conf *cc = client_conf(&ca);
-  smv__tls_conf *sc = server_conf(smv__certgen_cert_pem(leaf), smv__certgen_key_pem(leaf));
-  assert_int_equal(smv__tls_conf_set_versions(sc, SMV__TLS_V12, SMV__TLS_V12), 0);
+  ends e;
+  ends_open(&e, (smv__tls_client_opts){0});
+  assert_int_equal(smv__tls_conf_set_versions(e.sc, SMV__TLS_V12, SMV__TLS_V12), 0);
   size_t peaks[2];
   for (int round = 0; round < 2; round++) {
-    ca.peak = ca.current;
+    e.ca.peak = e.ca.current;
     smv__tls *c, *s;
-    pair_new(cc, sc, "localhost", &c, &s);
+    pair_new(e.cc, e.sc, "localhost", &c, &s);
     wire w = WIRE(0);
     hs_result r = handshake(&w, c, s);
     assert_int_equal(r.client, 0);
@@ -427,24 +450,19 @@ static void test_tls12_forced_and_resumed(void **state) {
     assert_int_equal(send_recv(&w, c, s, 0, (const uint8_t *)msg, 4), 4);
     smv__tls_free(c);
     smv__tls_free(s);
-    peaks[round] = ca.peak;
+    peaks[round] = e.ca.peak;
   }
   print_message("client heap: full TLS 1.2 handshake peak %zu bytes, resumed %zu bytes\n", peaks[0],
                 peaks[1]);
-  smv__tls_conf_free(cc);
-  smv__tls_conf_free(sc);
-  smv__certgen_free(leaf);
+  ends_close(&e);
 }
 
 static void test_byte_at_a_time(void **state) {
   (void)state;
-  smv__certgen_cert *leaf = leaf_with(g_ca, 0, 0, 0);
-  smv__alloc ca;
-  smv__alloc_init(&ca, NULL);
-  smv__tls_conf *cc = client_conf(&ca);
-  smv__tls_conf *sc = server_conf(smv__certgen_cert_pem(leaf), smv__certgen_key_pem(leaf));
+  ends e;
+  ends_open(&e, (smv__tls_client_opts){0});
   smv__tls *c, *s;
-  pair_new(cc, sc, "localhost", &c, &s);
+  pair_new(e.cc, e.sc, "localhost", &c, &s);
   wire w = WIRE(1);
   hs_result r = handshake(&w, c, s);
   assert_int_equal(r.client, 0);
@@ -456,9 +474,7 @@ static void test_byte_at_a_time(void **state) {
   assert_int_equal(send_recv(&w, s, c, 1, big, sizeof(big)), (int)sizeof(big));
   smv__tls_free(c);
   smv__tls_free(s);
-  smv__tls_conf_free(cc);
-  smv__tls_conf_free(sc);
-  smv__certgen_free(leaf);
+  ends_close(&e);
 }
 
 /* Sends the client's ClientHello nowhere and answers it with scripted bytes. */
@@ -682,16 +698,11 @@ static void test_spki_pins(void **state) {
 
 static void test_corrupt_record_after_handshake(void **state) {
   (void)state;
-  smv__certgen_cert *leaf = leaf_with(g_ca, 0, 0, 0);
-  smv__alloc ca;
-  smv__alloc_init(&ca, NULL);
-  smv__tls_conf *cc = client_conf(&ca);
-  smv__tls_conf *sc = server_conf(smv__certgen_cert_pem(leaf), smv__certgen_key_pem(leaf));
+  ends e;
+  ends_open(&e, (smv__tls_client_opts){0});
   smv__tls *c, *s;
-  pair_new(cc, sc, "localhost", &c, &s);
   wire w = WIRE(0);
-  hs_result r = handshake(&w, c, s);
-  assert_int_equal(r.client, 0);
+  connect_pair(&e, &w, &c, &s);
   uint8_t b[256];
   assert_int_equal(smv__tls_read(c, b, sizeof(b)), SMV__TLS_WANT_IO); /* takes the ticket */
   static const char body[] = "HTTP/1.1 302 Found\r\nLocation: /x\r\n\r\n";
@@ -702,9 +713,7 @@ static void test_corrupt_record_after_handshake(void **state) {
   assert_int_equal(rc, SMV_ERR_TLS_ALERT);
   smv__tls_free(c);
   smv__tls_free(s);
-  smv__tls_conf_free(cc);
-  smv__tls_conf_free(sc);
-  smv__certgen_free(leaf);
+  ends_close(&e);
 }
 
 static void test_bad_cacert(void **state) {
@@ -806,16 +815,11 @@ static void test_allocation_failures(void **state) {
  * (mbedTLS pauses on the ticket; the engine must not then wait for the socket). */
 static void test_ticket_and_data_in_one_read(void **state) {
   (void)state;
-  smv__certgen_cert *leaf = leaf_with(g_ca, 0, 0, 0);
-  smv__alloc ca;
-  smv__alloc_init(&ca, NULL);
-  smv__tls_conf *cc = client_conf(&ca);
-  smv__tls_conf *sc = server_conf(smv__certgen_cert_pem(leaf), smv__certgen_key_pem(leaf));
+  ends e;
+  ends_open(&e, (smv__tls_client_opts){0});
   smv__tls *c, *s;
-  pair_new(cc, sc, "localhost", &c, &s);
   wire w = WIRE(0);
-  hs_result r = handshake(&w, c, s);
-  assert_int_equal(r.client, 0);
+  connect_pair(&e, &w, &c, &s);
   assert_true(smv__tls_write(s, "HTTP/1.1 200 OK\r\n\r\n", 19) == 19);
   transfer(&w, s, c, 1);
   uint8_t b[64];
@@ -823,9 +827,7 @@ static void test_ticket_and_data_in_one_read(void **state) {
   assert_memory_equal(b, "HTTP/1.1 200 OK\r\n\r\n", 19);
   smv__tls_free(c);
   smv__tls_free(s);
-  smv__tls_conf_free(cc);
-  smv__tls_conf_free(sc);
-  smv__certgen_free(leaf);
+  ends_close(&e);
 }
 
 int main(void) {
