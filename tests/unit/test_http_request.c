@@ -15,6 +15,7 @@
 
 #include "core/http_request.h"
 #include "helpers/http_events.h"
+#include "helpers/llhttp_cases.h"
 #include "smv.h"
 
 #define DATA_AFTER_CLOSE 1
@@ -346,113 +347,39 @@ static void test_writer_buffer_bounds(void **state) {
 
 /* ---- llhttp's request framing suite ------------------------------------------------------------- */
 
-static char *read_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)n + 1);
-  assert_non_null(b);
-  assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-  b[n] = 0;
-  fclose(f);
-  return b;
-}
-
-static const struct {
-  const char *title;
-  const char *reason;
-} stricter[] = {
+static const smv_test_stricter stricter[] = {
   {"POST with `chunked` as last transfer-encoding",
    "Transfer-Encoding must be exactly `chunked`: nothing we serve accepts other codings"},
   {"POST with `chunked` as last transfer-encoding (multiple headers)",
    "two Transfer-Encoding headers are refused"},
 };
 
-static const char *stricter_reason(const char *title) {
-  for (size_t i = 0; i < sizeof stricter / sizeof stricter[0]; i++)
-    if (strcmp(stricter[i].title, title) == 0) return stricter[i].reason;
-  return NULL;
-}
+#define stricter_reason(title) smv_test_stricter_reason(stricter, sizeof stricter / sizeof stricter[0], (title))
 
 static void test_llhttp_request_cases(void **state) {
   (void)state;
-  const char *dir = getenv("SMV_TESTDATA");
-  if (!dir || !*dir) fail_msg("%s", "SMV_TESTDATA is not set: llhttp's request cases cannot run");
-  char path[1024];
-  snprintf(path, sizeof path, "%s/llhttp-request-framing-cases.json", dir);
-  char *text = read_file(path);
-  if (!text) fail_msg("cannot read %s", path);
-  cJSON *root = cJSON_Parse(text);
-  assert_non_null(root);
-  cJSON *cases = cJSON_GetObjectItemCaseSensitive(root, "cases");
-  assert_true(cJSON_IsArray(cases));
-  unsigned total = 0, ok_match = 0, err_match = 0, deliberate = 0, lenient_skipped = 0;
-  unsigned lenient_err = 0, restored = 0;
-  cJSON *c;
-  cJSON_ArrayForEach(c, cases) {
-    total++;
-    const char *title = cJSON_GetObjectItemCaseSensitive(c, "title")->valuestring;
-    const char *input = cJSON_GetObjectItemCaseSensitive(c, "input")->valuestring;
-    cJSON *meta = cJSON_GetObjectItemCaseSensitive(c, "meta");
-    const char *type = cJSON_GetObjectItemCaseSensitive(meta, "type")->valuestring;
-    int llhttp_ok = strcmp(cJSON_GetObjectItemCaseSensitive(c, "llhttp_result")->valuestring,
-                           "ok") == 0;
-    int lenient = strcmp(type, "request") != 0;
-    /* Same conversion loss as the response file: a final empty line of the markdown block became
-     * nothing ("Missing last-chunk" only fails on that CRLF), so it is put back. */
-    size_t len = strlen(input);
-    char *in = malloc(len + 3);
-    assert_non_null(in);
-    memcpy(in, input, len + 1);
-    if (len >= 2 && in[len - 2] == '\r' && in[len - 1] == '\n') {
-      memcpy(in + len, "\r\n", 3);
-      len += 2;
-      restored++;
-    }
-    outcome r = run_splits(in, len, &DEF);
-    const char *reason = stricter_reason(title);
-    if (getenv("SMV_TEST_VERBOSE"))
-      print_message("%-5s %-28s %s\n", llhttp_ok ? "ok" : "error",
-                    r.err == DATA_AFTER_CLOSE ? "data-after-close" : smv_errname(r.err), title);
-    if (lenient && llhttp_ok) {
-      /* Accepted by llhttp only with a leniency flag, so refused at its default strictness: we have
-       * no leniency and must refuse it too. */
-      if (r.err == 0) fail_msg("llhttp accepts \"%s\" only leniently; we accept it", title);
-      lenient_skipped++;
-    } else if (lenient) {
-      if (r.err == 0) fail_msg("llhttp rejects \"%s\" even leniently; we accept it", title);
-      lenient_err++;
-    } else if (reason) {
-      if (!llhttp_ok) fail_msg("\"%s\" is in the stricter table but llhttp rejects it", title);
-      if (r.err == 0) fail_msg("\"%s\": we should refuse it (%s)", title, reason);
-      deliberate++;
-    } else if (llhttp_ok) {
-      if (r.err != 0)
-        fail_msg("llhttp accepts \"%s\", we say %s:\n%.*s", title,
-                 r.err == DATA_AFTER_CLOSE ? "data after close" : smv_errname(r.err),
-                 (int)r.log_len, r.log);
-      ok_match++;
-    } else {
-      if (r.err == 0)
-        fail_msg("llhttp rejects \"%s\", we accept it:\n%.*s", title, (int)r.log_len, r.log);
-      err_match++;
-    }
+  cJSON *root = smv_test_llhttp_load("llhttp-request-framing-cases.json");
+  smv_test_llhttp_tally t = {0};
+  const cJSON *entry;
+  cJSON_ArrayForEach(entry, cJSON_GetObjectItemCaseSensitive(root, "cases")) {
+    smv_test_llhttp_case c;
+    /* Same conversion loss as the response file ("Missing last-chunk" only fails on that CRLF). */
+    smv_test_llhttp_case_read(entry, &c, &t);
+    outcome r = run_splits(c.input, c.len, &DEF);
+    smv_test_llhttp_judge(&t, &c, strcmp(c.type, "request") != 0, stricter_reason(c.title), r.err,
+                          r.err == DATA_AFTER_CLOSE ? "data-after-close" : smv_errname(r.err), r.log,
+                          r.log_len);
     free(r.log);
-    free(in);
+    smv_test_llhttp_case_free(&c);
   }
   print_message("llhttp request framing cases: %u total; accepted as llhttp %u; rejected as "
                 "llhttp %u; rejected, llhttp rejects them even leniently %u; deliberately stricter "
                 "%u; rejected, accepted by llhttp only with a leniency flag %u; trailing CRLF "
                 "restored %u; split runs so far %lu\n",
-                total, ok_match, err_match, lenient_err, deliberate, lenient_skipped, restored,
-                split_runs);
-  assert_int_equal(total, 98);
-  assert_int_equal(ok_match + err_match + lenient_err + deliberate + lenient_skipped, total);
-  assert_int_equal(deliberate, sizeof stricter / sizeof stricter[0]);
+                t.total, t.ok_match, t.err_match, t.lenient_err, t.deliberate, t.lenient_skipped,
+                t.restored, split_runs);
+  smv_test_llhttp_tally_check(&t, 98, sizeof stricter / sizeof stricter[0]);
   cJSON_Delete(root);
-  free(text);
 }
 
 int main(void) {

@@ -16,6 +16,7 @@
 
 #include "core/http_response.h"
 #include "helpers/http_events.h"
+#include "helpers/llhttp_cases.h"
 #include "smv.h"
 
 /* ---- event log ---------------------------------------------------------------------------------- */
@@ -546,26 +547,8 @@ static void test_callback_error_aborts(void **state) {
 
 /* ---- llhttp's response suite -------------------------------------------------------------------- */
 
-static char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)n + 1);
-  assert_non_null(b);
-  assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-  b[n] = 0;
-  fclose(f);
-  *len = (size_t)n;
-  return b;
-}
-
 /* Where we deliberately differ from llhttp: each is accepted there and refused here. */
-static const struct {
-  const char *title;
-  const char *reason;
-} stricter[] = {
+static const smv_test_stricter stricter[] = {
   {"RTSP response", "we speak HTTP/1.x only"},
   {"ICE response", "we speak HTTP/1.x only"},
   {"HTTP version 0.9", "HTTP/0.9 has no status line; only HTTP/1.0 and 1.1 are accepted"},
@@ -577,100 +560,43 @@ static const struct {
    "an unknown coding is refused rather than read until close"},
 };
 
-static const char *stricter_reason(const char *title) {
-  for (size_t i = 0; i < sizeof stricter / sizeof stricter[0]; i++)
-    if (strcmp(stricter[i].title, title) == 0) return stricter[i].reason;
-  return NULL;
-}
+#define stricter_reason(title) smv_test_stricter_reason(stricter, sizeof stricter / sizeof stricter[0], (title))
 
 static void test_llhttp_response_cases(void **state) {
   (void)state;
-  const char *dir = getenv("SMV_TESTDATA");
-  if (!dir || !*dir) fail_msg("%s", "SMV_TESTDATA is not set: llhttp's response cases cannot run");
-  char path[1024];
-  snprintf(path, sizeof path, "%s/llhttp-response-cases.json", dir);
-  size_t flen;
-  char *text = read_file(path, &flen);
-  if (!text) fail_msg("cannot read %s", path);
-  cJSON *root = cJSON_Parse(text);
-  assert_non_null(root);
-  cJSON *cases = cJSON_GetObjectItemCaseSensitive(root, "cases");
-  assert_true(cJSON_IsArray(cases));
-
-  unsigned total = 0, ok_match = 0, err_match = 0, deliberate = 0, lenient_skipped = 0;
-  unsigned lenient_err = 0, counts_compared = 0, restored = 0;
-  cJSON *c;
-  cJSON_ArrayForEach(c, cases) {
-    total++;
-    const char *title = cJSON_GetObjectItemCaseSensitive(c, "title")->valuestring;
-    const char *input = cJSON_GetObjectItemCaseSensitive(c, "input")->valuestring;
-    cJSON *meta = cJSON_GetObjectItemCaseSensitive(c, "meta");
-    const char *type = cJSON_GetObjectItemCaseSensitive(meta, "type")->valuestring;
-    int llhttp_ok = strcmp(cJSON_GetObjectItemCaseSensitive(c, "llhttp_result")->valuestring,
-                           "ok") == 0;
-    int llhttp_msgs = cJSON_GetObjectItemCaseSensitive(c, "messages_completed")->valueint;
-    int lenient = strcmp(type, "response") != 0 && strcmp(type, "response-finish") != 0;
-    /* The JSON lost one trailing CRLF wherever the markdown block ended with an empty line (its
-     * recorded offsets and message counts show the full input, e.g. "Simple response" completes
-     * at offset 73 of a 71-byte input), so it is put back. */
-    size_t len = strlen(input);
-    char *in = malloc(len + 3);
-    assert_non_null(in);
-    memcpy(in, input, len + 1);
-    if (len >= 2 && in[len - 2] == '\r' && in[len - 1] == '\n') {
-      memcpy(in + len, "\r\n", 3);
-      len += 2;
-      restored++;
-    }
+  cJSON *root = smv_test_llhttp_load("llhttp-response-cases.json");
+  smv_test_llhttp_tally t = {0};
+  unsigned counts_compared = 0;
+  const cJSON *entry;
+  cJSON_ArrayForEach(entry, cJSON_GetObjectItemCaseSensitive(root, "cases")) {
+    smv_test_llhttp_case c;
+    /* e.g. "Simple response" completes at offset 73 of what the JSON gives as 71 bytes */
+    smv_test_llhttp_case_read(entry, &c, &t);
     feed_opts o = GET;
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(meta, "skipBody"))) o.method = "HEAD";
-    o.eof = strcmp(type, "response-finish") == 0;
-    outcome r = run_splits(in, len, &o);
-    const char *reason = stricter_reason(title);
-    if (getenv("SMV_TEST_VERBOSE"))
-      print_message("%-5s %-28s %s\n", llhttp_ok ? "ok" : "error",
-                    r.err == DATA_AFTER_CLOSE ? "data-after-close" : smv_errname(r.err), title);
-    if (lenient && llhttp_ok) {
-      /* A case that llhttp accepts only with a leniency flag is one its default strictness refuses
-       * (that is what the flag is for): we have no leniency, so we must refuse it. */
-      if (r.err == 0) fail_msg("llhttp accepts \"%s\" only leniently; we accept it", title);
-      lenient_skipped++;
-    } else if (lenient) {
-      if (r.err == 0) fail_msg("llhttp rejects \"%s\" even leniently; we accept it", title);
-      lenient_err++;
-    } else if (reason) {
-      if (!llhttp_ok) fail_msg("\"%s\" is in the stricter table but llhttp rejects it", title);
-      if (r.err == 0) fail_msg("\"%s\": we should refuse it (%s)", title, reason);
-      deliberate++;
-    } else if (llhttp_ok) {
-      if (r.err != 0)
-        fail_msg("llhttp accepts \"%s\", we say %s:\n%.*s", title,
-                 r.err == DATA_AFTER_CLOSE ? "data after close" : smv_errname(r.err),
-                 (int)r.log_len, r.log);
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c.meta, "skipBody"))) o.method = "HEAD";
+    o.eof = strcmp(c.type, "response-finish") == 0;
+    outcome r = run_splits(c.input, c.len, &o);
+    int lenient = strcmp(c.type, "response") != 0 && strcmp(c.type, "response-finish") != 0;
+    if (smv_test_llhttp_judge(&t, &c, lenient, stricter_reason(c.title), r.err,
+                              r.err == DATA_AFTER_CLOSE ? "data-after-close" : smv_errname(r.err),
+                              r.log, r.log_len)) {
       /* llhttp counts an interim response as a message; we report it as an interim. */
-      if ((int)(r.finals + r.interims) != llhttp_msgs)
-        fail_msg("\"%s\": llhttp completes %d messages, we %u (+%u interim)", title, llhttp_msgs,
+      if ((int)(r.finals + r.interims) != c.messages)
+        fail_msg("\"%s\": llhttp completes %d messages, we %u (+%u interim)", c.title, c.messages,
                  r.finals, r.interims);
       counts_compared++;
-      ok_match++;
-    } else {
-      if (r.err == 0) fail_msg("llhttp rejects \"%s\", we accept it:\n%.*s", title, (int)r.log_len, r.log);
-      err_match++;
     }
     outcome_free(&r);
-    free(in);
+    smv_test_llhttp_case_free(&c);
   }
   print_message("llhttp response cases: %u total; accepted as llhttp %u (message counts compared "
                 "%u); rejected as llhttp %u; rejected, lenient-only in llhttp %u; deliberately "
                 "stricter %u; rejected, accepted by llhttp only with a leniency flag %u; trailing "
                 "CRLF restored %u; split runs so far %lu\n",
-                total, ok_match, counts_compared, err_match, lenient_err, deliberate,
-                lenient_skipped, restored, split_runs);
-  assert_int_equal(total, 85);
-  assert_int_equal(ok_match + err_match + lenient_err + deliberate + lenient_skipped, total);
-  assert_int_equal(deliberate, sizeof stricter / sizeof stricter[0]);
+                t.total, t.ok_match, counts_compared, t.err_match, t.lenient_err, t.deliberate,
+                t.lenient_skipped, t.restored, split_runs);
+  smv_test_llhttp_tally_check(&t, 85, sizeof stricter / sizeof stricter[0]);
   cJSON_Delete(root);
-  free(text);
 }
 
 int main(void) {
