@@ -1,24 +1,8 @@
 # Shared helpers of the certificate tests: a small openssl CA (any validity dates, digests, key
 # sizes and extensions), `openssl s_server` serving a chosen chain on a free loopback port, and
 # `smv follow` against it. Sourced by run_case.sh; the smv binary is $1 (ctest passes it).
-set -u
-
-SMV=${SMV:-${1:-build/bin/smv}}
-if [ ! -x "$SMV" ]; then echo "FAIL: no smv binary at $SMV" >&2; exit 1; fi
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/smv-certs.XXXXXX")
-SERVER_PID=
-FAILS=0
-
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; fi
-  if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "kept $WORK" >&2; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
-pass() { echo "ok: $*"; }
-expect_eq() { if [ "$2" = "$3" ]; then pass "$1 = $3"; else fail "$1: got '$2', want '$3'"; fi; }
+SMV_TEST_TAG=certs
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 PKI=$WORK/pki
 mkdir -p "$PKI/new"
@@ -108,29 +92,7 @@ serve() {
 # follow URL ARGS...: sets RC, CODE (the JSON result's error code) and MS
 follow() {
   local url=$1; shift
-  local t0 t1
-  t0=$(date +%s%N)
-  "$SMV" follow "$url" --carrier lo --json --connect-timeout 5 --max-time 8 "$@" \
-    >"$WORK/result.json" 2>"$WORK/follow.err"
-  RC=$?
-  t1=$(date +%s%N)
-  MS=$(( (t1 - t0) / 1000000 ))
-  CODE=$(python3 -c '
-import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-    print((d.get("error") or {}).get("code"))
-except Exception:
-    print("no-json")' "$WORK/result.json")
+  timed "$SMV" follow "$url" --carrier lo --json --connect-timeout 5 --max-time 8 "$@"
 }
 
-finish() {
-  if [ "$FAILS" -ne 0 ]; then
-    echo "--- result:" >&2; cat "$WORK/result.json" >&2 2>/dev/null
-    echo "--- follow stderr:" >&2; tail -c 2000 "$WORK/follow.err" >&2 2>/dev/null
-    echo "--- s_server stdout (tail):" >&2; tail -c 3000 "$WORK/server.out" >&2 2>/dev/null
-    echo "--- s_server stderr:" >&2; tail -c 1000 "$WORK/server.err" >&2 2>/dev/null
-    exit 1
-  fi
-  exit 0
-}
+finish() { finish_showing "$WORK/server.out" "$WORK/server.err"; }

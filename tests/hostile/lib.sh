@@ -1,25 +1,10 @@
 # Shared helpers of the hostile-server tests: a throwaway CA and server certificate (openssl), the
 # misbehaving server (server.py) on loopback, and `smv follow` against it with its time measured.
 # Sourced by run_case.sh; the smv binary is $1 (ctest passes it).
-set -u
 
-SMV=${SMV:-${1:-build/bin/smv}}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-if [ ! -x "$SMV" ]; then echo "FAIL: no smv binary at $SMV" >&2; exit 1; fi
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/smv-hostile.XXXXXX")
-SERVER_PID=
-FAILS=0
-
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; fi
-  if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "kept $WORK" >&2; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
-pass() { echo "ok: $*"; }
-expect_eq() { if [ "$2" = "$3" ]; then pass "$1 = $3"; else fail "$1: got '$2', want '$3'"; fi; }
+SMV_TEST_TAG=hostile
+. "$HERE/../lib/common.sh"
 
 # A CA and a leaf for 127.0.0.1 (EC P-256: quick to make, and mbedTLS's default profile accepts it).
 make_certs() {
@@ -56,27 +41,7 @@ start_server() {
 # follow URL ARGS...: sets RC, MS (wall time) and CODE (the error code of the JSON result)
 follow() {
   local url=$1; shift
-  local t0 t1
-  t0=$(date +%s%N)
-  ${WRAP:-} "$SMV" follow "$url" --cacert "$CA" --carrier lo --json "$@" >"$WORK/result.json" 2>"$WORK/follow.err"
-  RC=$?
-  t1=$(date +%s%N)
-  MS=$(( (t1 - t0) / 1000000 ))
-  CODE=$(python3 -c '
-import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-    print((d.get("error") or {}).get("code"))
-except Exception:
-    print("no-json")' "$WORK/result.json")
+  timed ${WRAP:-} "$SMV" follow "$url" --cacert "$CA" --carrier lo --json "$@"
 }
 
-finish() {
-  if [ "$FAILS" -ne 0 ]; then
-    echo "--- result:" >&2; cat "$WORK/result.json" >&2 2>/dev/null
-    echo "--- follow stderr:" >&2; tail -c 3000 "$WORK/follow.err" >&2 2>/dev/null
-    echo "--- server log:" >&2; cat "$WORK/server.log" >&2 2>/dev/null
-    exit 1
-  fi
-  exit 0
-}
+finish() { finish_showing "$WORK/server.log"; }

@@ -1,23 +1,8 @@
 # Shared helpers of the integration tests: start `smv testserver`, wait for its ready line, run
 # `smv follow` against it, check the exit status, the JSON result and the server's request log.
 # Sourced by each test script; the smv binary is $1 of the script (ctest passes it).
-set -u
-
-SMV=${SMV:-${1:-build/bin/smv}}
-if [ ! -x "$SMV" ]; then echo "FAIL: no smv binary at $SMV" >&2; exit 1; fi
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/smv-it.XXXXXX")
-SERVER_PID=
-FAILS=0
-
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null
-    wait "$SERVER_PID" 2>/dev/null
-  fi
-  if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "kept $WORK" >&2; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+SMV_TEST_TAG=it
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 # JSON queries: jq when present, python3 otherwise. jget FILE FILTER (a jq path like .hops[0].status)
 jget() {
@@ -41,13 +26,6 @@ PY
   fi
 }
 
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
-pass() { echo "ok: $*"; }
-
-# expect_eq WHAT GOT WANT
-expect_eq() {
-  if [ "$2" = "$3" ]; then pass "$1 = $3"; else fail "$1: got '$2', want '$3'"; fi
-}
 
 # start_server ARGS...: runs `smv testserver ARGS --log $WORK/server.log --dir $WORK/certs`
 # and sets HTTPS, HTTP, CA from its ready line.
@@ -120,12 +98,4 @@ PY
 }
 log_count() { if [ -s "$WORK/server.log" ]; then grep -c . "$WORK/server.log"; else echo 0; fi; }
 
-finish() {
-  if [ "$FAILS" -ne 0 ]; then
-    echo "--- result:" >&2; cat "$WORK/result.json" >&2 2>/dev/null
-    echo "--- follow stderr:" >&2; head -c 2000 "$WORK/follow.err" >&2 2>/dev/null
-    echo "--- server log:" >&2; cat "$WORK/server.log" >&2 2>/dev/null
-    exit 1
-  fi
-  exit 0
-}
+finish() { finish_showing "$WORK/server.log"; }
