@@ -16,6 +16,7 @@
 #include <cJSON.h>
 
 #include "core/url.h"
+#include "helpers/testdata.h"
 #include "smv.h"
 
 /* ---- helpers ------------------------------------------------------------------------------------ */
@@ -357,22 +358,11 @@ static void test_limits(void **state) {
 static const char MARK[] = "\xf4\x8f\xbf\xbf";
 
 static cJSON *load_json(const char *name) {
-  const char *dir = getenv("SMV_TESTDATA");
-  if (!dir || !*dir) fail_msg("%s", "SMV_TESTDATA is not set: the external URL suites cannot run");
-  char path[1024];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "rb");
-  if (!f) fail_msg("cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *raw = malloc((size_t)n + 1);
-  char *txt = malloc((size_t)n * 2 + 1);
-  assert_non_null(raw);
+  size_t len;
+  char *raw = smv_test_read_testdata(name, &len);
+  long n = (long)len;
+  char *txt = malloc(len * 2 + 1);
   assert_non_null(txt);
-  assert_int_equal(fread(raw, 1, (size_t)n, f), (size_t)n);
-  fclose(f);
-  raw[n] = '\0';
   assert_null(strstr(raw, MARK));
   size_t o = 0;
   for (long i = 0; i < n; i++) {
@@ -391,7 +381,7 @@ static cJSON *load_json(const char *name) {
   }
   txt[o] = '\0';
   cJSON *j = cJSON_Parse(txt);
-  if (!j) fail_msg("%s is not valid JSON", path);
+  if (!j) fail_msg("%s is not valid JSON", name);
   free(raw);
   free(txt);
   return j;

@@ -1,5 +1,6 @@
 /* Test helper: llhttp's cases and the rules they are held to (see llhttp_cases.h). */
 #include "helpers/llhttp_cases.h"
+#include "helpers/testdata.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,20 +17,8 @@ const char *smv_test_stricter_reason(const smv_test_stricter *tab, size_t n, con
 }
 
 cJSON *smv_test_llhttp_load(const char *name) {
-  const char *dir = getenv("SMV_TESTDATA");
-  if (!dir || !*dir) fail_msg("SMV_TESTDATA is not set: llhttp's cases (%s) cannot run", name);
-  char path[1024];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "rb");
-  if (!f) fail_msg("cannot read %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *text = malloc((size_t)n + 1);
-  assert_non_null(text);
-  assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-  text[n] = '\0';
-  fclose(f);
+  size_t n;
+  char *text = smv_test_read_testdata(name, &n);
   cJSON *root = cJSON_Parse(text);
   free(text);
   assert_non_null(root);
