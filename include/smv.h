@@ -5,6 +5,8 @@
  * at the app's returnUrl, and reports the outcome.
  *
  * Threading: a client and its flows belong to one uv_loop_t and are used from that loop's thread only.
+ * Clients on different threads (each on its own loop, or smv_follow_sync called from several threads)
+ * run at once: smv's per-call state is thread-local and mbedTLS's shared PSA state is locked.
  * Memory: every allocation of the library (and of mbedTLS, c-ares and cJSON while smv drives them) goes
  * through the client's allocator hook; smv_stats.heap_peak_bytes reports the high-water mark.
  *

@@ -12,8 +12,11 @@ static void *libc_malloc(size_t n, void *ud) { (void)ud; return malloc(n); }
 static void *libc_realloc(void *p, size_t n, void *ud) { (void)ud; return realloc(p, n); }
 static void libc_free(void *p, void *ud) { (void)ud; free(p); }
 
-static smv__alloc smv__alloc_default = {{libc_malloc, libc_realloc, libc_free, NULL}, 0, 0, 0};
-static smv__alloc *smv__alloc_cur = &smv__alloc_default;
+/* Per thread: clients on different threads (each on its own loop) run at once, and mbedTLS's
+ * calloc/free hooks find the allocator of the client whose call is running on this thread. The
+ * default allocator's counts are per thread too (libc itself is shared). */
+static _Thread_local smv__alloc smv__alloc_default = {{libc_malloc, libc_realloc, libc_free, NULL}, 0, 0, 0};
+static _Thread_local smv__alloc *smv__alloc_cur; /* NULL: this thread's default */
 
 void smv__alloc_init(smv__alloc *a, const smv_allocator *hook) {
   memset(a, 0, sizeof(*a));
@@ -24,7 +27,7 @@ void smv__alloc_init(smv__alloc *a, const smv_allocator *hook) {
 }
 
 void *smv__malloc(smv__alloc *a, size_t n) {
-  if (!a) a = smv__alloc_cur;
+  if (!a) a = smv__alloc_current();
   if (n > SIZE_MAX - SMV__HDR) return NULL;
   unsigned char *p = a->hook.malloc(n + SMV__HDR, a->hook.user_data);
   if (!p) { a->failures++; return NULL; }
@@ -42,7 +45,7 @@ void *smv__calloc(smv__alloc *a, size_t count, size_t n) {
 }
 
 void *smv__realloc(smv__alloc *a, void *up, size_t n) {
-  if (!a) a = smv__alloc_cur;
+  if (!a) a = smv__alloc_current();
   if (!up) return smv__malloc(a, n);
   if (n > SIZE_MAX - SMV__HDR) return NULL;
   unsigned char *p = (unsigned char *)up - SMV__HDR;
@@ -58,7 +61,7 @@ void *smv__realloc(smv__alloc *a, void *up, size_t n) {
 
 void smv__free(smv__alloc *a, void *up) {
   if (!up) return;
-  if (!a) a = smv__alloc_cur;
+  if (!a) a = smv__alloc_current();
   unsigned char *p = (unsigned char *)up - SMV__HDR;
   size_t old;
   memcpy(&old, p, sizeof(old));
@@ -76,13 +79,13 @@ char *smv__strndup(smv__alloc *a, const char *s, size_t n) {
 
 char *smv__strdup(smv__alloc *a, const char *s) { return smv__strndup(a, s, strlen(s)); }
 
-void smv__alloc_set_current(smv__alloc *a) { smv__alloc_cur = a ? a : &smv__alloc_default; }
+void smv__alloc_set_current(smv__alloc *a) { smv__alloc_cur = a; }
 
 smv__alloc *smv__alloc_enter(smv__alloc *a) {
-  smv__alloc *prev = smv__alloc_cur;
+  smv__alloc *prev = smv__alloc_cur;  /* NULL stays NULL: leave() restores the default */
   smv__alloc_set_current(a);
   return prev;
 }
 
 void smv__alloc_leave(smv__alloc *prev) { smv__alloc_set_current(prev); }
-smv__alloc *smv__alloc_current(void) { return smv__alloc_cur; }
+smv__alloc *smv__alloc_current(void) { return smv__alloc_cur ? smv__alloc_cur : &smv__alloc_default; }

@@ -99,7 +99,7 @@ int smv__tls_global_init(void) {
 
 /* The engine whose call is running: the server's ticket and cache callbacks are per conf, and this
  * is how they tell the engine that it is resuming. */
-static smv__tls *smv__tls_running;
+static _Thread_local smv__tls *smv__tls_running; /* per thread, like the current allocator */
 
 #define SMV__ENTER(alloc) smv__alloc *saved_alloc_ = smv__alloc_enter(alloc)
 #define SMV__LEAVE() smv__alloc_leave(saved_alloc_)

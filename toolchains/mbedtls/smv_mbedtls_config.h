@@ -109,4 +109,10 @@
  * and hosts; the client footprint configuration keeps 32. */
 #define MBEDTLS_PSA_KEY_SLOT_COUNT 2048
 
+/* Clients on several threads at once (each on its own loop, or smv_follow_sync from several
+ * threads): PSA's key slots and random generator belong to the process and need their locks. smv's
+ * own per-call state (the current allocator, the engine being driven) is thread-local. */
+#define MBEDTLS_THREADING_C
+#define MBEDTLS_THREADING_PTHREAD
+
 #endif /* SMV_MBEDTLS_CONFIG_H */
