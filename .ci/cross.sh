@@ -38,10 +38,10 @@ failed=""
 # qemu-user (7.2, Debian 12) does not implement getsockopt(SO_BINDTODEVICE): it answers EINVAL, so the
 # platform layer's read-back of the socket's binding fails under emulation, and smv refuses the path
 # (fail closed: a bind that cannot be confirmed is a bind that failed). The tests that open bound
-# sockets (test_platform_linux, and test_flow's whole flows) therefore run natively only; so do the
-# integration tests, which are flows too. SMV_CROSS_EXCLUDE="" runs everything.
+# sockets (test_platform_linux, and the whole flows of test_flow and test_threads) therefore run
+# natively only; so do the integration tests, which are flows too. SMV_CROSS_EXCLUDE="" runs everything.
 export SMV_EMULATOR=qemu-user
-exclude="${SMV_CROSS_EXCLUDE-^unit\.test_(platform_linux|flow)\$}"
+exclude="${SMV_CROSS_EXCLUDE-^unit\.test_(platform_linux|flow|threads)\$}"
 if [ "${SMV_CROSS_INTEGRATION:-0}" = 1 ]; then
   labels="unit|integration"
 fi
