@@ -312,6 +312,10 @@ int smv__tls_conf_set_versions(smv__tls_conf *c, int min_version, int max_versio
   if (version_of(min_version, &lo) || version_of(max_version, &hi) || lo > hi) return SMV_ERR_INVALID_ARG;
   mbedtls_ssl_conf_min_tls_version(&c->ssl, lo);
   mbedtls_ssl_conf_max_tls_version(&c->ssl, hi);
+  if (c->psk_only) { /* the resuming copy follows */
+    mbedtls_ssl_conf_min_tls_version(c->psk_only, lo);
+    mbedtls_ssl_conf_max_tls_version(c->psk_only, hi);
+  }
   return 0;
 }
 
