@@ -250,11 +250,26 @@ static void test_resume_without_ecdhe(void **state) {
   for (int i = 0; i < 100; i++) uv_run(&loop, UV_RUN_NOWAIT);
 }
 
+/* Options of version 1 (before tls_resume_without_ecdhe) are still taken; unknown versions are not. */
+static void test_options_versions(void **state) {
+  (void)state;
+  smv_client_options o = {.version = 1, .cacert_file = ca_path};
+  smv_client *cl = NULL;
+  assert_int_equal(smv_client_new(&loop, &o, &cl), 0);
+  smv_client_free(cl);
+  for (int i = 0; i < 100; i++) uv_run(&loop, UV_RUN_NOWAIT);
+  o.version = 0;
+  assert_int_equal(smv_client_new(&loop, &o, &cl), SMV_ERR_INVALID_ARG);
+  o.version = SMV_CLIENT_OPTIONS_VERSION + 1;
+  assert_int_equal(smv_client_new(&loop, &o, &cl), SMV_ERR_INVALID_ARG);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_chain),
     cmocka_unit_test(test_resume_without_ecdhe),
     cmocka_unit_test(test_heap_budget_with_system_store),
+    cmocka_unit_test(test_options_versions),
     cmocka_unit_test(test_alloc_failure_everywhere),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
