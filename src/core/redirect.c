@@ -38,9 +38,8 @@ static int visit(smv__redirect *r) {
 
 /* Makes u (a full-size URL being built on the stack) the current one, at its own size. */
 static int set_current(smv__redirect *r, const smv__url *u) {
-  smv__url *c = smv__malloc(r->alloc, smv__url_compact_size(u));
+  smv__url *c = smv__url_dup_compact(r->alloc, u);
   if (!c) return SMV_ERR_NOMEM;
-  smv__url_copy(c, u);
   smv__free(r->alloc, r->current);
   r->current = c;
   return 0;

@@ -8,9 +8,12 @@
  * plus the scheme-based rules of 6.2.3), so comparing two hrefs byte for byte is meaningful.
  *
  * Memory: everything lives in the caller's smv__url; resolution composes the target in one
- * SMV__URL_MAX stack buffer and then parses it, so the base may be the output struct itself.
+ * SMV__URL_MAX stack buffer and then parses it, so the base may be the output struct itself. What a
+ * flow keeps is a compact copy (smv__url_dup_compact), sized to its href.
  */
 #include "core/url.h"
+
+#include "core/alloc.h"
 
 #include <string.h>
 
@@ -607,4 +610,10 @@ int smv__url_matches_return(const smv__url *t, const smv__url *r) {
   if (r->has_query && (!t->has_query || !same_text(t, t->query, r, r->query))) return 0;
   if (r->has_fragment && (!t->has_fragment || !same_text(t, t->fragment, r, r->fragment))) return 0;
   return 1;
+}
+
+smv__url *smv__url_dup_compact(struct smv__alloc *a, const smv__url *u) {
+  smv__url *c = smv__malloc(a, smv__url_compact_size(u));
+  if (c) smv__url_copy(c, u);
+  return c;
 }

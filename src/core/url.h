@@ -56,6 +56,9 @@ typedef struct smv__url {
 #define smv__url_compact_size(u) (offsetof(smv__url, href) + (u)->href_len + 1)
 /* Copies u into dst, which has room for at least smv__url_compact_size(u) bytes. */
 #define smv__url_copy(dst, u) memcpy((dst), (u), smv__url_compact_size(u))
+/* A compact copy of u from a (free it with smv__free), or NULL without memory. */
+struct smv__alloc;
+smv__url *smv__url_dup_compact(struct smv__alloc *a, const smv__url *u);
 
 /* Parses an absolute URL of len bytes (NUL bytes inside are refused, not taken as the end). The
  * href is normalised: scheme and host lower-case, default port dropped, escapes of unreserved

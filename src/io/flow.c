@@ -396,16 +396,12 @@ static int take_body(smv_flow *f) {
   return 0;
 }
 
-/* The returnUrl, parsed into a new block (see smv_flow_start for why it is not kept parsed). */
-/* The returnUrl, parsed on the stack and kept at its own size (see smv__url_compact_size). */
+/* The returnUrl, parsed on the stack and kept at its own size while a response is decided (see
+ * smv_flow_start for why it is not kept parsed). */
 static int parse_return_url(smv_flow *f, smv__url **out) {
   smv__url full;
   if (smv__url_parse(&full, f->cfg.return_url, strlen(f->cfg.return_url)) != 0) return SMV_ERR_URL_PARSE;
-  smv__url *u = smv__malloc(&f->client->alloc, smv__url_compact_size(&full));
-  if (!u) return SMV_ERR_NOMEM;
-  smv__url_copy(u, &full);
-  *out = u;
-  return 0;
+  return (*out = smv__url_dup_compact(&f->client->alloc, &full)) ? 0 : SMV_ERR_NOMEM;
 }
 
 static void hop_done(smv_flow *f, int keep_alive) {
