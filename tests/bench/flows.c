@@ -244,7 +244,7 @@ static void receiver_stop_cb(uv_async_t *a) {
   bench *b = a->data;
   uv_close((uv_handle_t *)&b->listener, NULL);
   uv_close((uv_handle_t *)&b->cb_stop, NULL);
-  uv_stop(&b->cb_loop); /* connections still open are the process's to drop */
+  uv_stop(&b->cb_loop); /* connections still open are closed by receiver_end */
 }
 
 static void receiver_start(bench *b) {
@@ -270,9 +270,19 @@ static void receiver_go(bench *b) {
   if (uv_thread_create(&b->cb_thread, receiver_run, b) != 0) die("cannot start the callback receiver");
 }
 
+static void close_connection(uv_handle_t *h, void *arg) {
+  (void)arg;
+  if (!uv_is_closing(h)) uv_close(h, cb_closed); /* the listener and the async are closing already */
+}
+
 static void receiver_end(bench *b) {
   uv_async_send(&b->cb_stop);
   uv_thread_join(&b->cb_thread);
+  /* The thread is gone: close what it left open from here, and release the loop. */
+  uv_walk(&b->cb_loop, close_connection, NULL);
+  uv_run(&b->cb_loop, UV_RUN_DEFAULT);
+  if (uv_loop_close(&b->cb_loop) != 0) die("the callback receiver's loop did not close");
+  uv_mutex_destroy(&b->cb_lock);
 }
 
 /* ---- tokens ------------------------------------------------------------------------------------- */
