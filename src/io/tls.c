@@ -508,20 +508,7 @@ static int map_verify(const smv__tls *t, uint32_t f) {
   return SMV_ERR_TLS_CERT;
 }
 
-static int map_error_code(smv__tls *t, int rc);
-
 static int map_error(smv__tls *t, int rc) {
-  int err = map_error_code(t, rc);
-  if (t->psk_only && !t->done && err != SMV_ERR_NOMEM && !t->retry_full) {
-    /* The server would not resume with psk_ke alone (ticket unknown or expired, or a server that
-     * insists on a key share): forget the ticket; the next connection makes a full handshake. */
-    t->retry_full = 1;
-    smv__tls_session_cache_remove(t->c->cache, t->key);
-  }
-  return err;
-}
-
-static int map_error_code(smv__tls *t, int rc) {
   t->last_mbedtls = rc;
   /* mbedTLS reports a refused allocation under many names (a parse error, a failed DRBG...). */
   if (t->c->a->failures != t->fail_mark) return SMV_ERR_NOMEM;
@@ -700,6 +687,12 @@ static int run(smv__tls *t, tls_op op, void *buf, size_t len) {
   }
   if (!t->done && mbedtls_ssl_is_handshake_over(&t->ssl)) handshake_done(t);
   if (rc < 0 && rc != MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) rc = is_want(rc) ? SMV__TLS_WANT_IO : map_error(t, rc);
+  if (t->psk_only && !t->done && rc < 0 && rc != SMV__TLS_WANT_IO && rc != SMV_ERR_NOMEM && !t->retry_full) {
+    /* The server would not resume with psk_ke alone (ticket unknown or expired, or a server that
+     * insists on a key share): forget the ticket; the next connection makes a full handshake. */
+    t->retry_full = 1;
+    smv__tls_session_cache_remove(t->c->cache, t->key);
+  }
   smv__tls_running = NULL;
   SMV__LEAVE();
   return rc;
