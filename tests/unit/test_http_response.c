@@ -247,6 +247,12 @@ static void test_transfer_encoding_errors(void **state) {
   expect_err("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunkedx\r\n\r\nabc",
              SMV_ERR_HTTP_TRANSFER_ENCODING);
   expect_err("HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n\r\nabc", SMV_ERR_HTTP_TRANSFER_ENCODING);
+  /* A tab after "chunked": http-parser would read to the close where we would read chunks (found
+   * by fuzz_http_response: its reproducer is in the corpus). */
+  expect_err("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked \t\r\n\r\n0\r\n\r\n",
+             SMV_ERR_HTTP_TRANSFER_ENCODING);
+  expect_err("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t\r\n\r\n0\r\n\r\n",
+             SMV_ERR_HTTP_TRANSFER_ENCODING);
 }
 
 static void test_header_syntax_errors(void **state) {
