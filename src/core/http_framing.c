@@ -328,7 +328,10 @@ static int line_byte(smv__http_msg *m, unsigned char c, int trailer, int *ev) {
       m->line_state = L_VALUE_LF;
       return 0;
     }
-    if (c == '\t' && m->in_cl_value) m->tab_in_cl = 1;
+    /* Only in the head: the repair rewrites every byte of the piece it is given, and in a chunked
+     * body that piece can hold chunk data before the trailers. A tab-padded Content-Length in the
+     * trailers (which are ignored anyway) goes to http-parser as it is, and is refused. */
+    if (c == '\t' && m->in_cl_value && !trailer) m->tab_in_cl = 1;
     return smv__http_value_char_ok(c) ? 0 : SMV_ERR_HTTP_HEADER_VALUE;
   case L_VALUE_LF:
     if (c != '\n') return SMV_ERR_HTTP_HEADER_VALUE;  /* a bare CR inside a value */

@@ -571,6 +571,11 @@ static int session_find(smv__tls *t, mbedtls_ssl_session *s) {
 }
 
 /* ---- Connections --------------------------------------------------------------------------------- */
+/* An mbedTLS set-up call's failure: out of memory, or `otherwise`. */
+static int setup_err(int mrc, int otherwise) {
+  return mrc == MBEDTLS_ERR_SSL_ALLOC_FAILED ? SMV_ERR_NOMEM : otherwise;
+}
+
 int smv__tls_new(smv__tls_conf *c, const char *host, unsigned port, smv__tls **out) {
   *out = NULL;
   unsigned long fail_mark = c->a->failures;
@@ -605,7 +610,7 @@ int smv__tls_new(smv__tls_conf *c, const char *host, unsigned port, smv__tls **o
     }
   }
   if ((rc = mbedtls_ssl_setup(&t->ssl, conf)) != 0) {
-    rc = rc == MBEDTLS_ERR_SSL_ALLOC_FAILED ? SMV_ERR_NOMEM : SMV_ERR_INTERNAL;
+    rc = setup_err(rc, SMV_ERR_INTERNAL);
     goto done;
   }
   mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
@@ -619,11 +624,13 @@ int smv__tls_new(smv__tls_conf *c, const char *host, unsigned port, smv__tls **o
      * certificate's iPAddress SANs) that the chain must carry. */
     int mrc = mbedtls_ssl_set_hostname(&t->ssl, hostname);
     hostname[t->host_len] = saved;
-    if (mrc != 0) { rc = mrc == MBEDTLS_ERR_SSL_ALLOC_FAILED ? SMV_ERR_NOMEM : SMV_ERR_INVALID_ARG; goto done; }
+    if (mrc != 0) { rc = setup_err(mrc, SMV_ERR_INVALID_ARG); goto done; }
     mbedtls_ssl_set_verify(&t->ssl, verify_cb, t);
-    if (have_session && mbedtls_ssl_set_session(&t->ssl, &session) != 0) {
+    if (have_session && (mrc = mbedtls_ssl_set_session(&t->ssl, &session)) != 0) {
       smv__tls_session_cache_remove(c->cache, t->key); /* refused: do not offer it again */
-      rc = t->psk_only ? SMV_ERR_NOMEM : 0; /* a psk_ke-only engine without its ticket is useless */
+      /* A psk_ke-only engine without its ticket cannot connect; the next attempt finds no ticket
+       * and makes a full handshake. */
+      rc = t->psk_only ? setup_err(mrc, SMV_ERR_INTERNAL) : 0;
       if (rc) goto done;
     }
   }
