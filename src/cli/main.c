@@ -37,6 +37,9 @@ int main(int argc, char **argv) {
 #endif
   if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
     printf("smv %d.%d.%d\n", SMV_VERSION_MAJOR, SMV_VERSION_MINOR, SMV_VERSION_PATCH);
+#ifdef SMV_EMULATION_UNCONFIRMED_BIND
+    printf("built with SMV_EMULATION_UNCONFIRMED_BIND: for tests under qemu-user, not for devices\n");
+#endif
     return 0;
   }
   if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
