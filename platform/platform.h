@@ -225,17 +225,21 @@ int smv__platform_bind_ares(struct ares_channeldata *channel, smv__ares_binding 
                             const smv__dns_list *servers);
 
 /* ---- Shared building blocks for implementations (platform/common) -------------------------------- */
-/* SO_BINDTODEVICE to path->name (Linux, Android shim, modem). */
-int smv__bind_to_device(const smv__path *path, int fd);
-/* getsockname + the path's current addresses (getifaddrs, by name; the snapshot's when that fails). */
-int smv__check_local_generic(const smv__path *path, int fd, char *local, size_t local_len);
+/* The generic implementations below have the ops' signatures (ud unused), so that a table can point
+ * at them directly. */
+/* bind_socket: SO_BINDTODEVICE to path->name (Linux, modem). */
+int smv__bind_to_device(void *ud, const smv__path *path, int fd);
+/* check_local: getsockname + the path's current addresses (getifaddrs, by name; the snapshot's when
+ * that fails). */
+int smv__check_local_generic(void *ud, const smv__path *path, int fd, char *local, size_t local_len);
 /* Fills a snapshot from getifaddrs() (names, flags, addresses, ifindex) and /proc/net/route for IPv4
  * default routes. Used where netlink is unavailable (Android apps) or unnecessary (modem). */
 int smv__snapshot_from_ifaddrs(smv__snapshot *out);
 /* A NETLINK_ROUTE socket subscribed to link and address events, for watch_start/watch_process on
  * Linux kernels (Linux, modem). */
-int smv__netlink_watch_start(const smv__path *path, smv__path_watch *w);
-int smv__netlink_watch_process(smv__path_watch *w);
+int smv__netlink_watch_start(void *ud, const smv__path *path, smv__path_watch *w);
+int smv__netlink_watch_process(void *ud, smv__path_watch *w);
+void smv__netlink_watch_stop(void *ud, smv__path_watch *w);
 /* Fills w from path (fd and aux_fd -1). */
 void smv__watch_init(const smv__path *path, smv__path_watch *w);
 /* The interface's state now: SMV_OK, or SMV_ERR_PATH_LOST with w->reason (vanished, down, or none of

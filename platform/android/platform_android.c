@@ -123,11 +123,6 @@ static int android_bind(void *ud, const smv__path *path, int fd) {
   return android_setsocknetwork((net_handle_t)path->net_handle, fd) == 0 ? SMV_OK : SMV_ERR_PATH_BIND;
 }
 
-static int android_check_local(void *ud, const smv__path *path, int fd, char *local, size_t len) {
-  (void)ud;
-  return smv__check_local_generic(path, fd, local, len);
-}
-
 static int android_dns(void *ud, const smv__path *path, const char *override_csv, smv__dns_list *out) {
   (void)ud;
   network n;
@@ -233,7 +228,7 @@ static const smv__platform_ops android_ops = {
   .snapshot = android_snapshot,
   .choose = android_choose,
   .bind_socket = android_bind,
-  .check_local = android_check_local,
+  .check_local = smv__check_local_generic,
   .dns_servers = android_dns,
   .watch_start = android_watch_start,
   .watch_process = android_watch_process,

@@ -87,7 +87,8 @@ void smv__watch_init(const smv__path *path, smv__path_watch *w) {
   memcpy(w->addrs, path->addrs, sizeof(w->addrs));
 }
 
-int smv__netlink_watch_start(const smv__path *path, smv__path_watch *w) {
+int smv__netlink_watch_start(void *ud, const smv__path *path, smv__path_watch *w) {
+  (void)ud;
   smv__watch_init(path, w);
 #ifdef __linux__
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -111,7 +112,8 @@ int smv__netlink_watch_start(const smv__path *path, smv__path_watch *w) {
   return SMV_OK;
 }
 
-int smv__netlink_watch_process(smv__path_watch *w) {
+int smv__netlink_watch_process(void *ud, smv__path_watch *w) {
+  (void)ud;
   if (w->lost) return SMV_ERR_PATH_LOST;
   char buf[8192];
   for (;;) {
@@ -125,4 +127,9 @@ int smv__netlink_watch_process(smv__path_watch *w) {
     return SMV_ERR_PATH_LOST;
   }
   return SMV_OK;
+}
+
+void smv__netlink_watch_stop(void *ud, smv__path_watch *w) {
+  (void)ud;
+  smv__watch_close(w);
 }

@@ -29,7 +29,8 @@ int smv__platform_open_socket(const smv__platform *p, const smv__path *path, int
   return SMV_OK;
 }
 
-int smv__bind_to_device(const smv__path *path, int fd) {
+int smv__bind_to_device(void *ud, const smv__path *path, int fd) {
+  (void)ud;
   size_t n = strnlen(path->name, sizeof(path->name));
   if (n == 0 || n >= IFNAMSIZ) {
     errno = ENODEV;
@@ -105,7 +106,8 @@ static int current_addrs(const smv__path *path, smv__path *now) {
   return 0;
 }
 
-int smv__check_local_generic(const smv__path *path, int fd, char *local, size_t local_len) {
+int smv__check_local_generic(void *ud, const smv__path *path, int fd, char *local, size_t local_len) {
+  (void)ud;
   struct sockaddr_storage ss;
   socklen_t len = sizeof(ss);
   smv__addr a;

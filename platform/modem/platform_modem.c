@@ -69,16 +69,6 @@ static int modem_choose(void *ud, const smv__snapshot *snap, const smv__choose_o
   return rc;
 }
 
-static int modem_bind(void *ud, const smv__path *path, int fd) {
-  (void)ud;
-  return smv__bind_to_device(path, fd);
-}
-
-static int modem_check_local(void *ud, const smv__path *path, int fd, char *local, size_t len) {
-  (void)ud;
-  return smv__check_local_generic(path, fd, local, len);
-}
-
 static int modem_dns(void *ud, const smv__path *path, const char *override_csv, smv__dns_list *out) {
   (void)ud;
   modem_config c;
@@ -92,32 +82,17 @@ static int modem_dns(void *ud, const smv__path *path, const char *override_csv, 
   return smv__dns_servers_generic(path, NULL, NULL, out);
 }
 
-static int modem_watch_start(void *ud, const smv__path *path, smv__path_watch *w) {
-  (void)ud;
-  return smv__netlink_watch_start(path, w);
-}
-
-static int modem_watch_process(void *ud, smv__path_watch *w) {
-  (void)ud;
-  return smv__netlink_watch_process(w);
-}
-
-static void modem_watch_stop(void *ud, smv__path_watch *w) {
-  (void)ud;
-  smv__watch_close(w);
-}
-
 static const smv__platform_ops modem_ops = {
   .version = SMV__PLATFORM_OPS_VERSION,
   .name = "modem",
   .snapshot = modem_snapshot,
   .choose = modem_choose,
-  .bind_socket = modem_bind,
-  .check_local = modem_check_local,
+  .bind_socket = smv__bind_to_device,
+  .check_local = smv__check_local_generic,
   .dns_servers = modem_dns,
-  .watch_start = modem_watch_start,
-  .watch_process = modem_watch_process,
-  .watch_stop = modem_watch_stop,
+  .watch_start = smv__netlink_watch_start,
+  .watch_process = smv__netlink_watch_process,
+  .watch_stop = smv__netlink_watch_stop,
 };
 
 void smv__platform_get(smv__platform *out) {
