@@ -81,30 +81,40 @@ foreach(_d mbedtls libuv http-parser c-ares cjson cmocka)
   smv_dep_extract(${_d})
 endforeach()
 
-# Fixes we apply to the pinned sources, each one reasoned here and checked to apply exactly.
+# Fixes we apply to the pinned sources, each one reasoned here and checked to apply exactly: a fix
+# whose anchor text is gone (a new upstream version) stops the configuration rather than vanish.
+# smv_dep_fix(FILE WHAT OLD NEW): replaces OLD by NEW in FILE once (nothing when NEW is already there).
+function(smv_dep_fix file what old new)
+  file(READ "${file}" _src)
+  string(FIND "${_src}" "${new}" _done)
+  if(NOT _done EQUAL -1)
+    return()
+  endif()
+  string(FIND "${_src}" "${old}" _at)
+  if(_at EQUAL -1)
+    message(FATAL_ERROR "smv: the mbedTLS fix '${what}' no longer applies to ${file}")
+  endif()
+  string(REPLACE "${old}" "${new}" _src "${_src}")
+  file(WRITE "${file}" "${_src}")
+endfunction()
+
 # mbedTLS 3.6.6, ssl_tls13_keys.c: when populating a TLS 1.3 transform fails half-way (an allocation
 # fails after the first cipher context or PSA key was set up), the transform is released with
 # mbedtls_free() alone and what it already holds leaks. Our allocation-failure tests (every allocation
 # of a whole flow) find it. The fix releases the transform's contents first.
-set(_f "${SMV_DEP_mbedtls_DIR}/library/ssl_tls13_keys.c")
-file(READ "${_f}" _src)
-set(_changed FALSE)
 foreach(_t transform_earlydata transform_handshake transform_application)
-  set(_old "    if (ret != 0) {\n        mbedtls_free(${_t});")
-  set(_new "    if (ret != 0) {\n        mbedtls_ssl_transform_free(${_t}); /* smv: release what it holds */\n        mbedtls_free(${_t});")
-  string(FIND "${_src}" "${_new}" _done)
-  if(_done EQUAL -1)
-    string(FIND "${_src}" "${_old}" _at)
-    if(_at EQUAL -1)
-      message(FATAL_ERROR "smv: the mbedTLS transform-leak fix no longer applies (${_t})")
-    endif()
-    string(REPLACE "${_old}" "${_new}" _src "${_src}")
-    set(_changed TRUE)
-  endif()
+  smv_dep_fix("${SMV_DEP_mbedtls_DIR}/library/ssl_tls13_keys.c" "transform leak (${_t})"
+    "    if (ret != 0) {\n        mbedtls_free(${_t});"
+    "    if (ret != 0) {\n        mbedtls_ssl_transform_free(${_t}); /* smv: release what it holds */\n        mbedtls_free(${_t});")
 endforeach()
-if(_changed)
-  file(WRITE "${_f}" "${_src}")
-endif()
+
+# mbedTLS 3.6.6, ssl_client.c: the client puts whatever mbedtls_ssl_set_hostname() got into the
+# server_name extension, IP literals included, which RFC 6066 section 3 forbids (some servers refuse
+# the hello). The name is still what the certificate is checked against (its iPAddress SANs); only
+# the extension is left out for an address. The address test is mbedTLS's own, from x509_crt.c.
+smv_dep_fix("${SMV_DEP_mbedtls_DIR}/library/ssl_client.c" "no IP literal in server_name"
+  "    if (hostname == NULL) {\n        return 0;\n    }\n\n    MBEDTLS_SSL_DEBUG_MSG(3,\n                          (\"client hello, adding server name extension"
+  "    if (hostname == NULL) {\n        return 0;\n    }\n    { /* smv: RFC 6066 3, no IP literal in server_name */\n        extern size_t mbedtls_x509_crt_parse_cn_inet_pton(const char *cn, void *dst);\n        unsigned char smv_ip[16];\n        if (mbedtls_x509_crt_parse_cn_inet_pton(hostname, smv_ip) != 0) {\n            return 0;\n        }\n    }\n\n    MBEDTLS_SSL_DEBUG_MSG(3,\n                          (\"client hello, adding server name extension")
 
 # Third-party code is compiled without our warning flags.
 set(_smv_saved_flags "${CMAKE_C_FLAGS}")

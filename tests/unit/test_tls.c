@@ -105,6 +105,7 @@ static int hello_has_ext(const wire *w, int server, unsigned type) {
     if ((unsigned)(p[0] << 8 | p[1]) == type) return 1;
   return 0;
 }
+#define EXT_SERVER_NAME 0u
 #define EXT_KEY_SHARE 51u
 #define WIRE(chunk) {(chunk), {0, 0}, -1, {{0}}, {0, 0}}
 
@@ -291,6 +292,7 @@ static void full_then_resumed(int without_ecdhe) {
     assert_int_equal(smv__tls_resumed(c), round == 1);
     /* Without ECDHE neither hello carries a key share when resuming; otherwise both always do. */
     int ecdhe = round == 0 || !without_ecdhe;
+    assert_int_equal(hello_has_ext(&w, 0, EXT_SERVER_NAME), 1); /* a name is sent */
     assert_int_equal(hello_has_ext(&w, 0, EXT_KEY_SHARE), ecdhe);
     assert_int_equal(hello_has_ext(&w, 1, EXT_KEY_SHARE), ecdhe);
     assert_int_equal(send_recv(&w, c, s, 0, (const uint8_t *)req, sizeof(req) - 1), (int)sizeof(req) - 1);
@@ -642,6 +644,8 @@ static void test_ip_literal(void **state) {
     hs_result r = handshake(&w, c, s);
     if (r.client != 0) print_error("%s: %s\n", good[i], smv_errname(r.client));
     assert_int_equal(r.client, 0);
+    /* RFC 6066 3: an address is never a server_name (mbedTLS 3.6.6 sent it; cmake/SmvDeps.cmake) */
+    assert_int_equal(hello_has_ext(&w, 0, EXT_SERVER_NAME), 0);
     smv__tls_free(c);
     smv__tls_free(s);
   }
