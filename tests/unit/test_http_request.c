@@ -16,9 +16,10 @@
 #include "core/http_request.h"
 #include "helpers/http_events.h"
 #include "helpers/llhttp_cases.h"
+#include "helpers/split_feed.h"
 #include "smv.h"
 
-#define DATA_AFTER_CLOSE 1
+#define DATA_AFTER_CLOSE SMV_TEST_DATA_AFTER_CLOSE
 
 typedef smv_test_rec rec;
 
@@ -30,13 +31,8 @@ static int ev_line(void *ud, const char *method, const char *target, size_t tlen
 static const smv__http_request_cbs cbs = {ev_line, smv_test_ev_header, smv_test_ev_head_done,
                                           smv_test_ev_body, smv_test_ev_complete};
 
-typedef struct outcome {
-  int err;
-  unsigned complete;
-  size_t consumed_first;
-  char *log;
-  size_t log_len;
-} outcome;
+typedef smv_test_outcome outcome;
+#define split_runs smv_test_split_runs
 
 typedef struct feed_opts {
   int eof;
@@ -45,74 +41,28 @@ typedef struct feed_opts {
 
 static char scratch_buf[16 * 1024];
 
-/* Requests follow each other on one connection: a new reader takes the bytes after each one. */
-static outcome run_cuts(const char *in, size_t len, const size_t *cuts, size_t ncuts,
-                        const feed_opts *o) {
-  static smv__http_request_reader q;
-  rec rc = {0};
-  outcome out = {0};
-  rc.log = malloc(SMV_TEST_LOG_MAX);
-  assert_non_null(rc.log);
-  int active = 0, first = 1, err = 0;
-  size_t prev = 0;
-  for (size_t c = 0; c <= ncuts && !err; c++) {
-    size_t end = c < ncuts ? cuts[c] : len;
-    size_t off = prev;
-    prev = end;
-    while (off < end && !err) {
-      if (!active) {
-        smv__http_request_reader_init(&q, &o->limits, scratch_buf, sizeof scratch_buf, &cbs, &rc);
-        active = 1;
-      }
-      size_t used = 0;
-      err = smv__http_request_reader_feed(&q, in + off, end - off, &used);
-      if (first) out.consumed_first += used;
-      off += used;
-      if (!err && smv__http_request_reader_done(&q)) {
-        first = 0;
-        active = 0;
-        if (!q.keep_alive && (off < end || end < len)) err = DATA_AFTER_CLOSE;
-      } else if (!err) {
-        assert_int_equal(off, end);
-      }
-    }
-  }
-  if (!err && o->eof && active) err = smv__http_request_reader_eof(&q);
-  smv_test_logf(&rc, "result %s\n", err == DATA_AFTER_CLOSE ? "data-after-close" : smv_errname(err));
-  out.err = err;
-  out.complete = rc.finals;
-  out.log = rc.log;
-  out.log_len = rc.len;
-  return out;
+typedef struct req_reader {
+  smv_test_reader base;  /* first: the helper's view */
+  const feed_opts *o;
+  smv__http_request_reader q;
+} req_reader;
+
+static void rq_init(smv_test_reader *b, smv_test_rec *log) {
+  req_reader *x = (req_reader *)b;
+  smv__http_request_reader_init(&x->q, &x->o->limits, scratch_buf, sizeof scratch_buf, &cbs, log);
 }
-
-static void assert_same(const outcome *a, const outcome *b, size_t at) {
-  if (a->log_len != b->log_len || memcmp(a->log, b->log, a->log_len) != 0 || a->err != b->err)
-    fail_msg("split %zu differs:\n--- whole:\n%.*s\n--- split:\n%.*s", at, (int)a->log_len, a->log,
-             (int)b->log_len, b->log);
+static int rq_feed(smv_test_reader *b, const char *p, size_t n, size_t *used) {
+  return smv__http_request_reader_feed(&((req_reader *)b)->q, p, n, used);
 }
+static int rq_done(smv_test_reader *b) { return smv__http_request_reader_done(&((req_reader *)b)->q); }
+static int rq_keep_alive(smv_test_reader *b) { return ((req_reader *)b)->q.keep_alive; }
+static int rq_eof(smv_test_reader *b) { return smv__http_request_reader_eof(&((req_reader *)b)->q); }
 
-static unsigned long split_runs;
-
+/* The split property (helpers/split_feed.h) for one connection's requests. */
 static outcome run_splits(const char *in, size_t len, const feed_opts *o) {
-  outcome whole = run_cuts(in, len, NULL, 0, o);
-  for (size_t k = 1; k < len; k++) {
-    outcome s = run_cuts(in, len, &k, 1, o);
-    assert_same(&whole, &s, k);
-    free(s.log);
-    split_runs++;
-  }
-  if (len > 1) {
-    size_t *cuts = malloc(len * sizeof(*cuts));
-    assert_non_null(cuts);
-    for (size_t k = 1; k < len; k++) cuts[k - 1] = k;
-    outcome s = run_cuts(in, len, cuts, len - 1, o);
-    assert_same(&whole, &s, 0);
-    free(s.log);
-    free(cuts);
-    split_runs++;
-  }
-  return whole;
+  static req_reader x;
+  x = (req_reader){.base = {rq_init, rq_feed, rq_done, rq_keep_alive, rq_eof, o->eof}, .o = o};
+  return smv_test_run_splits(&x.base, in, len);
 }
 
 static const feed_opts DEF = {0, {0, 0, 0, 0}};
@@ -154,7 +104,7 @@ static void test_reader_pipelining(void **state) {
   snprintf(both, sizeof both, "%sGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\n\r\n", a);
   outcome r = expect(both, NULL, 0);
   assert_int_equal(r.consumed_first, strlen(a));
-  assert_int_equal(r.complete, 3);
+  assert_int_equal(r.finals, 3);
   assert_non_null(strstr(r.log, "GET [/3] 1.1\n"));
   free(r.log);
 }

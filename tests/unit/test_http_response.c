@@ -17,11 +17,12 @@
 #include "core/http_response.h"
 #include "helpers/http_events.h"
 #include "helpers/llhttp_cases.h"
+#include "helpers/split_feed.h"
 #include "smv.h"
 
 /* ---- event log ---------------------------------------------------------------------------------- */
 
-#define DATA_AFTER_CLOSE 1  /* pseudo result: bytes after a response that closes the connection */
+#define DATA_AFTER_CLOSE SMV_TEST_DATA_AFTER_CLOSE
 
 typedef smv_test_rec rec;
 
@@ -43,13 +44,9 @@ static const smv__http_response_cbs cbs = {ev_interim, ev_status, smv_test_ev_he
 
 /* ---- feeding ------------------------------------------------------------------------------------ */
 
-typedef struct outcome {
-  int err;               /* 0, an SMV_ERR_*, or DATA_AFTER_CLOSE */
-  unsigned finals, interims;
-  size_t consumed_first; /* bytes the first reader used */
-  char *log;
-  size_t log_len;
-} outcome;
+typedef smv_test_outcome outcome;
+#define outcome_free smv_test_outcome_free
+#define split_runs smv_test_split_runs
 
 typedef struct feed_opts {
   const char *method;
@@ -60,86 +57,29 @@ typedef struct feed_opts {
 
 static char scratch_buf[256 * 1024];
 
-/* Feeds input cut at the given points; responses follow each other on a keep-alive connection
- * (a new reader for the bytes after a complete one). */
-static outcome run_cuts(const char *in, size_t len, const size_t *cuts, size_t ncuts,
-                        const feed_opts *o) {
-  static smv__http_response r;
-  rec rc = {0};
-  outcome out = {0};
-  rc.log = malloc(SMV_TEST_LOG_MAX);
-  assert_non_null(rc.log);
-  size_t scratch = o->scratch ? o->scratch : 16 * 1024;
-  int active = 0, first = 1, err = 0;
-  size_t prev = 0;
-  for (size_t c = 0; c <= ncuts && !err; c++) {
-    size_t end = c < ncuts ? cuts[c] : len;
-    size_t off = prev;
-    prev = end;
-    while (off < end && !err) {
-      if (!active) {
-        smv__http_response_init(&r, &o->limits, o->method, scratch_buf, scratch, &cbs, &rc);
-        active = 1;
-      }
-      size_t used = 0;
-      err = smv__http_response_feed(&r, in + off, end - off, &used);
-      assert_true(used <= end - off);
-      if (first) out.consumed_first += used;
-      off += used;
-      if (!err && smv__http_response_done(&r)) {
-        first = 0;
-        active = 0;
-        if (!r.keep_alive && (off < end || end < len)) err = DATA_AFTER_CLOSE;
-      } else if (!err) {
-        assert_int_equal(off, end);  /* an unfinished reader takes everything */
-      }
-    }
-  }
-  out.finals = rc.finals;
-  out.interims = rc.interims;
-  if (!err && o->eof && active) err = smv__http_response_eof(&r);
-  smv_test_logf(&rc, "result %s\n", err == DATA_AFTER_CLOSE ? "data-after-close" : smv_errname(err));
-  out.err = err;
-  out.log = rc.log;
-  out.log_len = rc.len;
-  return out;
+typedef struct resp_reader {
+  smv_test_reader base;  /* first: the helper's view */
+  const feed_opts *o;
+  smv__http_response r;
+} resp_reader;
+
+static void rr_init(smv_test_reader *b, smv_test_rec *log) {
+  resp_reader *x = (resp_reader *)b;
+  size_t scratch = x->o->scratch ? x->o->scratch : 16 * 1024;
+  smv__http_response_init(&x->r, &x->o->limits, x->o->method, scratch_buf, scratch, &cbs, log);
 }
-
-static void outcome_free(outcome *o) {
-  free(o->log);
-  o->log = NULL;
+static int rr_feed(smv_test_reader *b, const char *p, size_t n, size_t *used) {
+  return smv__http_response_feed(&((resp_reader *)b)->r, p, n, used);
 }
+static int rr_done(smv_test_reader *b) { return smv__http_response_done(&((resp_reader *)b)->r); }
+static int rr_keep_alive(smv_test_reader *b) { return ((resp_reader *)b)->r.keep_alive; }
+static int rr_eof(smv_test_reader *b) { return smv__http_response_eof(&((resp_reader *)b)->r); }
 
-static void assert_same(const outcome *a, const outcome *b, const char *what, size_t at) {
-  if (a->log_len != b->log_len || memcmp(a->log, b->log, a->log_len) != 0 || a->err != b->err ||
-      a->finals != b->finals || a->interims != b->interims) {
-    fail_msg("%s %zu differs:\n--- whole:\n%.*s\n--- split:\n%.*s", what, at, (int)a->log_len,
-             a->log, (int)b->log_len, b->log);
-  }
-}
-
-static unsigned long split_runs;
-
-/* The split property: whole, every 2-way split, one byte at a time: identical logs and results. */
+/* The split property (helpers/split_feed.h) for one response stream. */
 static outcome run_splits(const char *in, size_t len, const feed_opts *o) {
-  outcome whole = run_cuts(in, len, NULL, 0, o);
-  for (size_t k = 1; k < len; k++) {
-    outcome s = run_cuts(in, len, &k, 1, o);
-    assert_same(&whole, &s, "split at", k);
-    outcome_free(&s);
-    split_runs++;
-  }
-  if (len > 1) {
-    size_t *cuts = malloc(len * sizeof(*cuts));
-    assert_non_null(cuts);
-    for (size_t k = 1; k < len; k++) cuts[k - 1] = k;
-    outcome s = run_cuts(in, len, cuts, len - 1, o);
-    assert_same(&whole, &s, "byte at a time, length", len);
-    outcome_free(&s);
-    free(cuts);
-    split_runs++;
-  }
-  return whole;
+  static resp_reader x;
+  x = (resp_reader){.base = {rr_init, rr_feed, rr_done, rr_keep_alive, rr_eof, o->eof}, .o = o};
+  return smv_test_run_splits(&x.base, in, len);
 }
 
 static const feed_opts GET = {"GET", 0, {0, 0, 0, 0}, 0};
