@@ -103,6 +103,7 @@ static void reset_head(smv__http_msg *m) {
   m->body_mode = SMV__HTTP_BODY_NONE;
   m->cl_seen = m->te_seen = m->conn_close = m->conn_keep_alive = 0;
   m->conn_upgrade = m->upgrade_seen = 0;
+  m->scan_target = m->scan_line = 0;
 }
 
 /* ---- http-parser callbacks ---------------------------------------------------------------------- */
@@ -263,6 +264,17 @@ static int start_line_can_end(const smv__http_msg *m) {
   return m->is_request ? m->start_sub == R_END : m->start_pos >= 12;
 }
 
+/* One more byte for the scratch buffer (the request target, then the current header's name and
+ * value). The limit is checked here, byte by byte, rather than when http-parser hands the bytes
+ * over: it hands them over at the end of each piece it is given, so a check there would fail at a
+ * point that depends on how the input was cut (and could lose to, or win over, a parser error on a
+ * later byte). A byte refused here never reaches http-parser. */
+static int keep_byte(smv__http_msg *m, size_t *count) {
+  if (m->buf_size - m->scan_target - m->scan_line < 1) return SMV_ERR_HTTP_HEADER_TOO_LARGE;
+  ++*count;
+  return 0;
+}
+
 /* One byte of a head (trailer = 0) or of the trailers of a chunked body (trailer = 1). */
 static int line_byte(smv__http_msg *m, unsigned char c, int trailer, int *ev) {
   size_t max = lim_or(m->limits.max_header_bytes, SMV__HTTP_MAX_HEADER_BYTES_DEFAULT);
@@ -283,9 +295,12 @@ static int line_byte(smv__http_msg *m, unsigned char c, int trailer, int *ev) {
       m->line_state = L_START_LF;
       return 0;
     }
-    if (m->is_request ? !request_line_byte(m, c) : !status_line_byte(m, c))
-      return SMV_ERR_HTTP_MALFORMED;
-    return 0;
+    if (m->is_request) {
+      int target = m->start_sub == R_TARGET_FIRST || (m->start_sub == R_TARGET && c != ' ');
+      if (!request_line_byte(m, c)) return SMV_ERR_HTTP_MALFORMED;
+      return target ? keep_byte(m, &m->scan_target) : 0;
+    }
+    return status_line_byte(m, c) ? 0 : SMV_ERR_HTTP_MALFORMED;
   case L_PRE_LF:
     if (c != '\n') return SMV_ERR_HTTP_MALFORMED;
     m->line_state = L_PRE;
@@ -310,11 +325,13 @@ static int line_byte(smv__http_msg *m, unsigned char c, int trailer, int *ev) {
     }
     m->line_state = L_NAME;
     m->cl_match = 0;
+    m->scan_line = 0;
     /* fall through */
   case L_NAME:
     if (c == ':') {
       m->line_state = L_VALUE;
       m->in_cl_value = m->cl_match == 14;
+      m->value_started = 0;
       return 0;
     }
     if (m->cl_match < 14 && lower(c) == (unsigned char)"content-length"[m->cl_match])
@@ -322,17 +339,22 @@ static int line_byte(smv__http_msg *m, unsigned char c, int trailer, int *ev) {
     else
       m->cl_match = 255;
     /* Whitespace before the colon is refused (RFC 9112 5.1), like any non-token byte. */
-    return smv__http_tchar(c) ? 0 : SMV_ERR_HTTP_MALFORMED;
+    if (!smv__http_tchar(c)) return SMV_ERR_HTTP_MALFORMED;
+    return trailer ? 0 : keep_byte(m, &m->scan_line);
   case L_VALUE:
     if (c == '\r') {
       m->line_state = L_VALUE_LF;
       return 0;
     }
+    if (!smv__http_value_char_ok(c)) return SMV_ERR_HTTP_HEADER_VALUE;
     /* Only in the head: the repair rewrites every byte of the piece it is given, and in a chunked
      * body that piece can hold chunk data before the trailers. A tab-padded Content-Length in the
      * trailers (which are ignored anyway) goes to http-parser as it is, and is refused. */
     if (c == '\t' && m->in_cl_value && !trailer) m->tab_in_cl = 1;
-    return smv__http_value_char_ok(c) ? 0 : SMV_ERR_HTTP_HEADER_VALUE;
+    /* http-parser leaves out the value's leading whitespace, and keeps the rest */
+    if (!m->value_started && is_ows((char)c)) return 0;
+    m->value_started = 1;
+    return trailer ? 0 : keep_byte(m, &m->scan_line);
   case L_VALUE_LF:
     if (c != '\n') return SMV_ERR_HTTP_HEADER_VALUE;  /* a bare CR inside a value */
     m->line_state = L_BOL;

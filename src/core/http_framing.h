@@ -79,6 +79,8 @@ struct smv__http_msg {
   unsigned char cl_seen, te_seen, conn_close, conn_keep_alive, conn_upgrade, upgrade_seen;
   unsigned char cl_match;   /* how much of the header name matched "content-length" (255: not) */
   unsigned char in_cl_value, tab_in_cl;
+  unsigned char value_started; /* a non-OWS byte of the current value was seen */
+  size_t scan_target, scan_line; /* what http-parser will hand to the scratch callbacks so far */
   int cb_err;               /* the error a callback returned to http-parser */
   int err;                  /* sticky once failed */
   uint64_t consumed_total;

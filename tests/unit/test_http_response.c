@@ -431,6 +431,26 @@ static void test_header_block_limit(void **state) {
              "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n",
              &o, SMV_ERR_HTTP_HEADER_TOO_LARGE);
   outcome_free(&r);
+  /* The scratch limit is met at the same byte however the input is cut, also when http-parser
+   * would refuse a later byte of the same line (here the 20th digit: Content-Length overflows) and
+   * when the tab repair feeds it in pieces (fuzz_http_response found both runs disagreeing). */
+  static const char *const over[] = {
+      "HTTP/1.1 200 OK\r\nContent-Length: 00000000000000000000000000000000000000000000000000"
+      "18446744073709551615\t\t\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: 0000000000000000000000000000000000000018446744073709551615"
+      "\r\n\r\n"};
+  for (size_t i = 0; i < sizeof over / sizeof over[0]; i++) {
+    o = GET;
+    o.scratch = 64;
+    r = expect(over[i], &o, SMV_ERR_HTTP_HEADER_TOO_LARGE);
+    outcome_free(&r);
+  }
+  /* Leading whitespace of a value does not take scratch space (http-parser leaves it out). */
+  o = GET;
+  o.scratch = 16;
+  r = expect("HTTP/1.1 200 OK\r\nX:                                  0123456789abcd\r\n"
+             "Content-Length: 0\r\n\r\n", &o, 0);
+  outcome_free(&r);
   /* Header count. */
   o = GET;
   o.limits.max_headers = 2;
