@@ -279,7 +279,7 @@ typedef struct smv_result {
   smv_stats stats;
 } smv_result;
 
-/* The result JSON object of the CLI contract (DESIGN.md section 4), allocated with malloc(); free() it.
+/* The result JSON object of the CLI contract (docs/cli.md), allocated with malloc(); free() it.
  * NULL on no memory. The token is part of the result (it is what the app needs); it is only the trace
  * that hides it. */
 char *smv_result_json(const smv_result *r, int pretty);

@@ -1,4 +1,4 @@
-/* The subcommands of the smv tool. Each returns the process exit status (DESIGN.md section 4). */
+/* The subcommands of the smv tool. Each returns the process exit status (docs/cli.md). */
 #ifndef SMV_CLI_H
 #define SMV_CLI_H
 

@@ -17,7 +17,7 @@ int smv__cli_sandbox(int argc, char **argv);
 static void usage(FILE *f) {
   fputs("usage: smv sandbox [--config FILE] [--port N] [--api-port N] [--operator-port N]\n"
         "                   [--listen IP] [--state-dir DIR] [-v]\n"
-        "  --config FILE      JSON configuration (see README: the sandbox)\n"
+        "  --config FILE      JSON configuration (see docs/sandbox.md)\n"
         "  --port N           API port N and operator port N+1; 0: free ports (default)\n"
         "  --api-port N       HTTPS port of the service API and the device endpoint\n"
         "  --operator-port N  plain-HTTP port of the operator's header enrichment\n"

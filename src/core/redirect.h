@@ -1,4 +1,4 @@
-/* The redirect policy: every rule of DESIGN.md section 6 in one place (curl's Curl_follow is the
+/* The redirect policy: every redirect rule in one place (curl's Curl_follow is the
  * model). The engine sees URLs and response facts, never a socket: the driver asks it what to do with
  * each response and gets one decision back. */
 #ifndef SMV_CORE_REDIRECT_H

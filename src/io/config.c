@@ -1,4 +1,4 @@
-/* Flow configuration defaults (DESIGN.md sections 4 and 6). */
+/* Flow configuration defaults (docs/cli.md). */
 #include <string.h>
 
 #include "smv.h"

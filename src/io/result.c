@@ -1,4 +1,4 @@
-/* The result object: JSON rendering (the CLI contract of DESIGN.md section 4) and release. */
+/* The result object: JSON rendering (the CLI contract, docs/cli.md) and release. */
 #include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>

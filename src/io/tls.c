@@ -489,7 +489,7 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
     }
   }
   /* Without a subjectAltName mbedTLS falls back to the subject CN, also for an IP literal; an address
-   * must be vouched for by an iPAddress SAN (RFC 6125; DESIGN.md section 7), so a CN alone fails. */
+   * must be vouched for by an iPAddress SAN (RFC 6125 section 6.2.1), so a CN alone fails. */
   if (depth == 0 && t->host_is_ip && !mbedtls_x509_crt_has_ext_type(crt, MBEDTLS_X509_EXT_SUBJECT_ALT_NAME))
     *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
   t->flags |= *flags;

@@ -1,5 +1,5 @@
 /* The sandbox's configuration: listeners, credentials, subscribers, operators, faults, limits.
- * Parsed from one JSON document (README-sandbox.md documents every key); the defaults are the
+ * Parsed from one JSON document (docs/sandbox.md documents every key); the defaults are the
  * no-file sandbox: 127.0.0.1, user "sandbox" / password "sandbox-secret", one subscriber 41793026727
  * reachable from 127.0.0.1 through an IP/port-matching operator. Parsing does no I/O: the caller
  * reads the file. */

@@ -1,6 +1,6 @@
 /* The sandbox's error ids: the two the seed names (201, 202) and the sandbox's own, from 1001 up, for
  * everything the seed leaves unspecified. One macro list makes the enum, the name/description table
- * and the HTTP status, so README-sandbox.md, the service and the tests cannot drift apart.
+ * and the HTTP status, so docs/sandbox.md, the service and the tests cannot drift apart.
  *
  * XX(NAME, id, HTTP status of the response that carries it, description). */
 #ifndef SMV_SANDBOX_SB_ERRORS_H

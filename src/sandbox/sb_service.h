@@ -3,7 +3,7 @@
  * are calls on an effects table. The libuv glue (sandbox.c) owns sockets, timers and the journal;
  * everything the seed's API demands is decided here and unit-tested without a network.
  *
- * Endpoints (README-sandbox.md):
+ * Endpoints (docs/sandbox.md):
  *   API listener (HTTPS)       POST /mi/verification/1/verify
  *                              GET  /mi/device/<token>            the deviceRedirectUrl
  *                              GET  /mi/device/<token>/he?msisdn=&ts=&sig=   back from the operator

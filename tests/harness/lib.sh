@@ -9,7 +9,7 @@
 #   device ──rmnet_data0══cdev0── carrier ──cinet0══icar0── internet (smv testserver / sandbox)
 #      └─────wlan0════════hdev0── home router ─hinet0══ihome0──┘
 #
-# Addresses (DESIGN.md section 9 only):
+# Addresses (only the documentation and carrier ranges: docs/network-paths.md):
 #   device rmnet_data0 100.64.0.2/30 (gw 100.64.0.1) | 2001:db8:100::2/64 (gw 2001:db8:100::1)
 #   carrier DNS 100.64.53.53, 2001:db8:53::53 (dnsmasq, on the carrier's lo)
 #   carrier public 203.0.113.1/30, SNAT of 100.64.0.2 to 203.0.113.1:20000-20999; internet 203.0.113.2

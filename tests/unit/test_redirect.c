@@ -1,4 +1,4 @@
-/* The redirect policy of DESIGN.md section 6, decision by decision. */
+/* The redirect policy, decision by decision. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
