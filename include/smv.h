@@ -28,81 +28,84 @@ extern "C" {
 
 /* ---- Errors ---------------------------------------------------------------------------------------
  * One list generates the enum, smv_errname(), smv_strerror() and smv_exit_code().
- * XX(NAME, exit status of the CLI, message). Codes are negative; 0 is success.
+ * XX(NAME, value, exit status of the CLI, message). Codes are negative, 0 is success, and each value
+ * is fixed here (as libuv, nghttp2 and c-ares fix theirs): a code never changes when a line is added
+ * or moved, so programs compiled against an older smv.h read the same numbers. New codes take an
+ * unused value in -999..-900 (error.c checks that values are unique and in range).
  * Exit statuses: 1 other, 2 usage, 3 no usable carrier path, 4 DNS, 5 connect, 6 TLS, 7 HTTP protocol,
  * 8 redirect policy, 9 service error, 10 timeout. */
 #define SMV_ERRNO_MAP(XX)                                                                          \
-  XX(NOMEM,                 1, "out of memory")                                                    \
-  XX(INVALID_ARG,           2, "invalid argument")                                                 \
-  XX(CANCELLED,             1, "flow cancelled")                                                   \
-  XX(INTERNAL,              1, "internal error")                                                   \
-  XX(IO,                    1, "local I/O error")                                                  \
-  XX(URL_PARSE,             2, "malformed URL")                                                    \
-  XX(URL_SCHEME,            2, "the first URL must be https")                                      \
-  XX(URL_USERINFO,          8, "URL carries user credentials (refused)")                           \
-  XX(NO_CARRIER_PATH,       3, "no cellular data path (WiFi, Ethernet or nothing up)")             \
-  XX(PATH_NOT_CELLULAR,     3, "the requested interface is not a cellular path")                   \
-  XX(PATH_VPN,              3, "a VPN is up: traffic would not leave on the carrier path")         \
-  XX(PATH_TETHERED,         3, "the uplink is another device's hotspot or tether")                 \
-  XX(PATH_DOWN,             3, "the cellular interface is down or has no address")                 \
-  XX(PATH_LOST,             3, "the cellular path went away during the flow")                      \
-  XX(PATH_BIND,             3, "binding a socket to the carrier path failed")                      \
-  XX(PATH_LOCAL_ADDR,       3, "the connection's local address is not on the carrier path")        \
-  XX(PATH_UNKNOWN,          3, "the path's class could not be established")                        \
-  XX(DNS_NOT_FOUND,         4, "host name not found")                                              \
-  XX(DNS_FAIL,              4, "DNS resolution failed")                                            \
-  XX(DNS_NO_SERVERS,        4, "no DNS server for the carrier path")                               \
-  XX(DNS_NO_ADDRESS,        4, "the name has no address of a usable family")                      \
-  XX(CONNECT_REFUSED,       5, "connection refused")                                               \
-  XX(CONNECT_UNREACH,       5, "network or host unreachable")                                      \
-  XX(CONNECT,               5, "connection failed")                                                \
-  XX(CONN_RESET,            5, "connection reset by the server")                                   \
-  XX(TLS_CERT_EXPIRED,      6, "server certificate expired")                                       \
-  XX(TLS_CERT_FUTURE,       6, "server certificate not yet valid")                                 \
-  XX(TLS_CERT_UNTRUSTED,    6, "server certificate not signed by a trusted root")                  \
-  XX(TLS_CERT_HOSTNAME,     6, "server certificate does not match the host name or address")       \
-  XX(TLS_CERT_WEAK_KEY,     6, "server certificate key too weak")                                  \
-  XX(TLS_CERT_WEAK_HASH,    6, "server certificate signed with a weak hash (SHA-1, MD5)")          \
-  XX(TLS_CERT_NOT_CA,       6, "an intermediate certificate is not a CA")                          \
-  XX(TLS_CERT_PIN,          6, "server key does not match the pinned key")                         \
-  XX(TLS_CERT,              6, "server certificate rejected")                                      \
-  XX(TLS_VERSION,           6, "server does not offer TLS 1.2 or 1.3")                             \
-  XX(TLS_HANDSHAKE,         6, "TLS handshake failed")                                             \
-  XX(TLS_ALERT,             6, "TLS alert or record error from the server")                        \
-  XX(TLS_CACERT,            6, "cannot read the trusted roots")                                    \
-  XX(HTTP_MALFORMED,        7, "malformed HTTP response")                                          \
-  XX(HTTP_HEADER_TOO_LARGE, 7, "response header block too large")                                  \
-  XX(HTTP_BODY_TOO_LARGE,   7, "response body too large")                                          \
-  XX(HTTP_CONTENT_LENGTH,   7, "duplicate or invalid Content-Length")                              \
-  XX(HTTP_TRANSFER_ENCODING,7, "invalid, duplicate or conflicting Transfer-Encoding")              \
-  XX(HTTP_OBS_FOLD,         7, "obsolete line folding in a header")                                \
-  XX(HTTP_HEADER_VALUE,     7, "CR, LF or NUL in a header value")                                  \
-  XX(HTTP_TOO_MANY_1XX,     7, "too many interim (1xx) responses")                                 \
-  XX(HTTP_CHUNK,            7, "invalid chunked encoding")                                         \
-  XX(HTTP_EOF,              7, "connection closed before the response was complete")              \
-  XX(HTTP_BODY_JSON,        7, "the final response body is not the expected JSON")                 \
-  XX(TOO_MANY_REDIRECTS,    8, "too many redirects")                                               \
-  XX(REDIRECT_LOOP,         8, "redirect loop")                                                    \
-  XX(REDIRECT_SCHEME,       8, "redirect to a forbidden scheme")                                   \
-  XX(REDIRECT_DOWNGRADE,    8, "redirect to plain HTTP is forbidden")                              \
-  XX(LOCATION_MISSING,      8, "redirect without a Location")                                      \
-  XX(LOCATION_MULTIPLE,     8, "redirect with conflicting Locations")                              \
-  XX(LOCATION_TOO_LONG,     8, "Location too long")                                                \
-  XX(LOCATION_BAD,          8, "Location is not a valid URL")                                      \
-  XX(SERVICE_ERROR,         9, "the service answered with an error")                               \
-  XX(TIMEOUT,              10, "the flow's deadline passed")                                       \
-  XX(TIMEOUT_DNS,          10, "DNS timed out")                                                    \
-  XX(TIMEOUT_CONNECT,      10, "connect timed out")                                                \
-  XX(TIMEOUT_TLS,          10, "TLS handshake timed out")                                          \
-  XX(TIMEOUT_RESPONSE,     10, "the server stopped sending")
+  XX(NOMEM,                  -999,  1, "out of memory")                                                 \
+  XX(INVALID_ARG,            -998,  2, "invalid argument")                                              \
+  XX(CANCELLED,              -997,  1, "flow cancelled")                                                \
+  XX(INTERNAL,               -996,  1, "internal error")                                                \
+  XX(IO,                     -995,  1, "local I/O error")                                               \
+  XX(URL_PARSE,              -994,  2, "malformed URL")                                                 \
+  XX(URL_SCHEME,             -993,  2, "the first URL must be https")                                   \
+  XX(URL_USERINFO,           -992,  8, "URL carries user credentials (refused)")                        \
+  XX(NO_CARRIER_PATH,        -991,  3, "no cellular data path (WiFi, Ethernet or nothing up)")          \
+  XX(PATH_NOT_CELLULAR,      -990,  3, "the requested interface is not a cellular path")                \
+  XX(PATH_VPN,               -989,  3, "a VPN is up: traffic would not leave on the carrier path")      \
+  XX(PATH_TETHERED,          -988,  3, "the uplink is another device's hotspot or tether")              \
+  XX(PATH_DOWN,              -987,  3, "the cellular interface is down or has no address")              \
+  XX(PATH_LOST,              -986,  3, "the cellular path went away during the flow")                   \
+  XX(PATH_BIND,              -985,  3, "binding a socket to the carrier path failed")                   \
+  XX(PATH_LOCAL_ADDR,        -984,  3, "the connection's local address is not on the carrier path")     \
+  XX(PATH_UNKNOWN,           -983,  3, "the path's class could not be established")                     \
+  XX(DNS_NOT_FOUND,          -982,  4, "host name not found")                                           \
+  XX(DNS_FAIL,               -981,  4, "DNS resolution failed")                                         \
+  XX(DNS_NO_SERVERS,         -980,  4, "no DNS server for the carrier path")                            \
+  XX(DNS_NO_ADDRESS,         -979,  4, "the name has no address of a usable family")                    \
+  XX(CONNECT_REFUSED,        -978,  5, "connection refused")                                            \
+  XX(CONNECT_UNREACH,        -977,  5, "network or host unreachable")                                   \
+  XX(CONNECT,                -976,  5, "connection failed")                                             \
+  XX(CONN_RESET,             -975,  5, "connection reset by the server")                                \
+  XX(TLS_CERT_EXPIRED,       -974,  6, "server certificate expired")                                    \
+  XX(TLS_CERT_FUTURE,        -973,  6, "server certificate not yet valid")                              \
+  XX(TLS_CERT_UNTRUSTED,     -972,  6, "server certificate not signed by a trusted root")               \
+  XX(TLS_CERT_HOSTNAME,      -971,  6, "server certificate does not match the host name or address")    \
+  XX(TLS_CERT_WEAK_KEY,      -970,  6, "server certificate key too weak")                               \
+  XX(TLS_CERT_WEAK_HASH,     -969,  6, "server certificate signed with a weak hash (SHA-1, MD5)")       \
+  XX(TLS_CERT_NOT_CA,        -968,  6, "an intermediate certificate is not a CA")                       \
+  XX(TLS_CERT_PIN,           -967,  6, "server key does not match the pinned key")                      \
+  XX(TLS_CERT,               -966,  6, "server certificate rejected")                                   \
+  XX(TLS_VERSION,            -965,  6, "server does not offer TLS 1.2 or 1.3")                          \
+  XX(TLS_HANDSHAKE,          -964,  6, "TLS handshake failed")                                          \
+  XX(TLS_ALERT,              -963,  6, "TLS alert or record error from the server")                     \
+  XX(TLS_CACERT,             -962,  6, "cannot read the trusted roots")                                 \
+  XX(HTTP_MALFORMED,         -961,  7, "malformed HTTP response")                                       \
+  XX(HTTP_HEADER_TOO_LARGE,  -960,  7, "response header block too large")                               \
+  XX(HTTP_BODY_TOO_LARGE,    -959,  7, "response body too large")                                       \
+  XX(HTTP_CONTENT_LENGTH,    -958,  7, "duplicate or invalid Content-Length")                           \
+  XX(HTTP_TRANSFER_ENCODING,  -957,  7, "invalid, duplicate or conflicting Transfer-Encoding")          \
+  XX(HTTP_OBS_FOLD,          -956,  7, "obsolete line folding in a header")                             \
+  XX(HTTP_HEADER_VALUE,      -955,  7, "CR, LF or NUL in a header value")                               \
+  XX(HTTP_TOO_MANY_1XX,      -954,  7, "too many interim (1xx) responses")                              \
+  XX(HTTP_CHUNK,             -953,  7, "invalid chunked encoding")                                      \
+  XX(HTTP_EOF,               -952,  7, "connection closed before the response was complete")            \
+  XX(HTTP_BODY_JSON,         -951,  7, "the final response body is not the expected JSON")              \
+  XX(TOO_MANY_REDIRECTS,     -950,  8, "too many redirects")                                            \
+  XX(REDIRECT_LOOP,          -949,  8, "redirect loop")                                                 \
+  XX(REDIRECT_SCHEME,        -948,  8, "redirect to a forbidden scheme")                                \
+  XX(REDIRECT_DOWNGRADE,     -947,  8, "redirect to plain HTTP is forbidden")                           \
+  XX(LOCATION_MISSING,       -946,  8, "redirect without a Location")                                   \
+  XX(LOCATION_MULTIPLE,      -945,  8, "redirect with conflicting Locations")                           \
+  XX(LOCATION_TOO_LONG,      -944,  8, "Location too long")                                             \
+  XX(LOCATION_BAD,           -943,  8, "Location is not a valid URL")                                   \
+  XX(SERVICE_ERROR,          -942,  9, "the service answered with an error")                            \
+  XX(TIMEOUT,                -941, 10, "the flow's deadline passed")                                    \
+  XX(TIMEOUT_DNS,            -940, 10, "DNS timed out")                                                 \
+  XX(TIMEOUT_CONNECT,        -939, 10, "connect timed out")                                             \
+  XX(TIMEOUT_TLS,            -938, 10, "TLS handshake timed out")                                       \
+  XX(TIMEOUT_RESPONSE,       -937, 10, "the server stopped sending")
 
 typedef enum smv_err {
   SMV_OK = 0,
-#define SMV__ERR_ENUM(name, exitcode, msg) SMV_ERR_##name,
-  SMV__ERR_FIRST_ = -1000,
+#define SMV__ERR_ENUM(name, value, exitcode, msg) SMV_ERR_##name = (value),
   SMV_ERRNO_MAP(SMV__ERR_ENUM)
 #undef SMV__ERR_ENUM
-  SMV__ERR_END_
+  SMV__ERR_MIN_ = -999,
+  SMV__ERR_MAX_ = -900
 } smv_err;
 
 /* "SMV_ERR_TLS_CERT_EXPIRED" for SMV_ERR_TLS_CERT_EXPIRED; "SMV_OK" for 0; "SMV_ERR_UNKNOWN" else. */
