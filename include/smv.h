@@ -92,7 +92,11 @@ extern "C" {
   XX(LOCATION_MULTIPLE,      -945,  8, "redirect with conflicting Locations")                           \
   XX(LOCATION_TOO_LONG,      -944,  8, "Location too long")                                             \
   XX(LOCATION_BAD,           -943,  8, "Location is not a valid URL")                                   \
+  XX(AUTHORIZATION_STATE,    -934,  8, "the OAuth state on the redirect_uri is missing or not the one sent") \
+  XX(AUTHORIZATION_MALFORMED,  -933,  8, "malformed authorization response (a parameter twice, a bad escape)") \
   XX(SERVICE_ERROR,          -942,  9, "the service answered with an error")                            \
+  XX(AUTHORIZATION_ERROR,    -935,  9, "the authorization server refused (error= on the redirect_uri)") \
+  XX(INTERACTION_REQUIRED,   -936,  9, "the authorization needs the user (a consent or login page)")    \
   XX(TIMEOUT,                -941, 10, "the flow's deadline passed")                                    \
   XX(TIMEOUT_DNS,            -940, 10, "DNS timed out")                                                 \
   XX(TIMEOUT_CONNECT,        -939, 10, "connect timed out")                                             \
@@ -156,9 +160,15 @@ typedef enum smv_trace_phase {
 typedef void (*smv_trace_cb)(void *user_data, int hop, smv_trace_phase phase, double ms,
                              const char *url, const char *detail);
 
+/* ---- Versioned structs ---------------------------------------------------------------------------
+ * smv_client_options and smv_config carry a version (set it to the header's SMV_*_VERSION, or let
+ * smv_config_init do it). One rule for both: a struct of any version from 1 to the current one is
+ * accepted, and the fields added after the caller's version take their defaults; a version outside
+ * that range is SMV_ERR_INVALID_ARG. So a program built against an older smv.h keeps working. */
+
 /* ---- Client --------------------------------------------------------------------------------------
- * A client holds what lives across flows: the trust store index, the TLS session cache, idle
- * keep-alive connections. */
+ * A client holds what lives across flows: the trust store index, the TLS configuration and session
+ * cache, idle keep-alive connections, cached DNS answers. */
 typedef struct smv_client smv_client;
 
 typedef struct smv_client_options {
@@ -173,10 +183,20 @@ typedef struct smv_client_options {
                                     work on either side, but loses forward secrecy for that
                                     connection (as TLS 1.2 ticket resumption does). Off by default;
                                     for load generators and fleets that resume constantly. */
+  /* Version 3: */
+  int tls_min_version;           /* 0 or 12: TLS 1.2 (the default), 13: TLS 1.3 only (--tls-min) */
+  int tls_max_version;           /* 0 or 13: up to TLS 1.3 (the default), 12: TLS 1.2 at most
+                                    (--tls-max). The versions belong to the client, not to a flow:
+                                    its flows share one TLS configuration and session cache. */
 } smv_client_options;
-#define SMV_CLIENT_OPTIONS_VERSION 2
+#define SMV_CLIENT_OPTIONS_VERSION 3
 
 struct uv_loop_s;
+/* Makes a client on loop; opts NULL: the defaults. Returns 0 and *out, or SMV_ERR_INVALID_ARG (no
+ * loop or out, a version outside 1..SMV_CLIENT_OPTIONS_VERSION, an allocator with a NULL function,
+ * tls_min_version above tls_max_version or either not 0/12/13), SMV_ERR_NOMEM, SMV_ERR_TLS_CACERT
+ * (cacert_file cannot be read or holds no certificate: read at once, so a bad file is a setup
+ * error) or SMV_ERR_INTERNAL (the compiled-in platform table is of another version). */
 int smv_client_new(struct uv_loop_s *loop, const smv_client_options *opts, smv_client **out);
 /* Cancels running flows (their callbacks run with SMV_ERR_CANCELLED) and closes connections; the
  * client's memory is released when the loop has run the close callbacks. */
@@ -213,8 +233,13 @@ typedef struct smv_config {
   int show_secrets;              /* token and cookies may appear in the trace */
   smv_trace_cb trace;
   void *trace_user_data;
+  /* Version 2: */
+  const char *state;             /* the OAuth state the returnUrl (redirect_uri) must carry; missing
+                                    or different: SMV_ERR_AUTHORIZATION_STATE (RFC 6749 10.12) */
+  int family;                    /* 0: both (IPv6 preferred, Happy Eyeballs), 4 or 6: that family
+                                    only (--ipv4, --ipv6) */
 } smv_config;
-#define SMV_CONFIG_VERSION 1
+#define SMV_CONFIG_VERSION 2
 
 /* Fills the defaults above; everything else zero/NULL. Always start from it: a limit set to 0 means 0. */
 void smv_config_init(smv_config *cfg);
@@ -224,12 +249,17 @@ typedef enum smv_outcome {
   SMV_OUTCOME_ERROR = 0,
   SMV_OUTCOME_RETURN_URL,        /* a redirect pointed at the returnUrl */
   SMV_OUTCOME_COMPLETED,         /* a final 2xx */
-  SMV_OUTCOME_SERVICE_ERROR      /* a final 4xx/5xx (with the service's ERROR JSON when present) */
+  SMV_OUTCOME_SERVICE_ERROR      /* the service refused: a final 4xx/5xx (with the service's ERROR
+                                    JSON when present), an OAuth error= on the redirect_uri, or a
+                                    page that needs the user (SMV_ERR_INTERACTION_REQUIRED);
+                                    result.error says which */
 } smv_outcome;
 
+/* Every pointer in a result is owned by it: smv's during the done callback, the caller's (until
+ * smv_result_free) for the copy smv_follow_sync returns. Only smv_hop.tls points to a constant. */
 typedef struct smv_hop {
   char *url;
-  const char *method;            /* "GET", "POST" */
+  char *method;                  /* "GET", "POST": 303 (and 301/302) turn a POST into a GET */
   int status;                    /* 0 when no response was received */
   const char *tls;               /* "tls1.3", "tls1.3-resumed", "tls1.2", "tls1.2-resumed", "none" */
   int reused;                    /* the connection was kept alive from an earlier hop */
@@ -274,6 +304,14 @@ typedef struct smv_result {
     char local[64];              /* local address:port of the first connection */
     char evidence[512];
   } path;
+  struct {
+    int present;                 /* the returnUrl reached carried OAuth parameters (RFC 6749 4.1.2) */
+    char *code;                  /* each percent-decoded once; NULL when absent */
+    char *state;
+    char *error;                 /* with error the outcome is a service error
+                                    (SMV_ERR_AUTHORIZATION_ERROR) */
+    char *error_description;
+  } authorization;
   smv_hop *hops;
   size_t hop_count;
   double started_unix_ms;        /* wall clock at the flow's start (HAR startedDateTime) */

@@ -1,65 +1,51 @@
-/* The client: what outlives a flow (trust store index, TLS sessions, keep-alive connections), and the
- * blocking entry point for firmware without an event loop. */
+/* The client's public life, at the top of the I/O layer: smv_client_new and smv_client_free (which
+ * cancel flows and close connections, so they sit above both), and the blocking entry point for
+ * firmware without an event loop. What the client shares with its parts is in client_base.c. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/config.h"
 #include "io/dns.h"
 #include "io/flow.h"
-#include "io/internal.h"
+#include "io/conn.h"
 #include "io/result.h"
 
 int smv_client_new(uv_loop_t *loop, const smv_client_options *opts, smv_client **out) {
-  /* Version 1 callers pass the shorter struct: only its fields are read. */
-  if (!loop || !out || (opts && (opts->version < 1 || opts->version > SMV_CLIENT_OPTIONS_VERSION)))
+  smv_client_options o;
+  memset(&o, 0, sizeof(o));
+  if (!loop || !out) return SMV_ERR_INVALID_ARG;
+  if (opts && smv__versioned_copy(&o, sizeof(o), opts, smv__client_options_sizes, SMV_CLIENT_OPTIONS_VERSION))
     return SMV_ERR_INVALID_ARG;
+  const smv_allocator *hook = o.allocator;
+  if (hook && (!hook->malloc || !hook->realloc || !hook->free)) return SMV_ERR_INVALID_ARG;
+  int tmin = o.tls_min_version ? o.tls_min_version : 12, tmax = o.tls_max_version ? o.tls_max_version : 13;
+  if ((tmin != 12 && tmin != 13) || (tmax != 12 && tmax != 13) || tmin > tmax) return SMV_ERR_INVALID_ARG;
   smv__alloc boot;
-  smv__alloc_init(&boot, opts ? opts->allocator : NULL);
+  smv__alloc_init(&boot, hook);
   smv_client *cl = boot.hook.malloc(sizeof(*cl), boot.hook.user_data);
   if (!cl) return SMV_ERR_NOMEM;
   memset(cl, 0, sizeof(*cl));
   cl->alloc = boot;
   cl->loop = loop;
-  if (opts)
-    memcpy(&cl->opts, opts, opts->version == 1 ? offsetof(smv_client_options, tls_resume_without_ecdhe)
-                                               : sizeof(*opts));
+  cl->opts = o;
   cl->opts.allocator = NULL;
-  if ((opts && opts->cacert_file && !(cl->cacert_file = smv__strdup(&cl->alloc, opts->cacert_file))) ||
-      (opts && opts->ca_dir && !(cl->ca_dir = smv__strdup(&cl->alloc, opts->ca_dir)))) {
-    smv__free(&cl->alloc, cl->cacert_file);
-    cl->alloc.hook.free(cl, cl->alloc.hook.user_data);
-    return SMV_ERR_NOMEM;
-  }
-  if (opts && opts->cacert_file) {
-    /* Read the roots now, so that a bad --cacert is a setup error and not the first hop's. */
-    smv__tls_conf *conf;
-    int rc = smv__client_tls(cl, &conf);
-    if (rc) {
-      smv__free(&cl->alloc, cl->cacert_file);
-      smv__free(&cl->alloc, cl->ca_dir);
-      cl->alloc.hook.free(cl, cl->alloc.hook.user_data);
-      return rc;
-    }
-  }
+  cl->opts.tls_min_version = tmin;
+  cl->opts.tls_max_version = tmax;
   smv__platform_get(&cl->platform);
+  int rc = smv__client_set_platform(cl, &cl->platform) ? SMV_ERR_INTERNAL : 0;
+  if (!rc && ((o.cacert_file && !(cl->cacert_file = smv__strdup(&cl->alloc, o.cacert_file))) ||
+              (o.ca_dir && !(cl->ca_dir = smv__strdup(&cl->alloc, o.ca_dir)))))
+    rc = SMV_ERR_NOMEM;
+  /* Read the roots now, so that a bad --cacert is a setup error and not the first hop's. */
+  smv__tls_conf *conf;
+  if (!rc && o.cacert_file) rc = smv__client_tls(cl, &conf);
+  if (rc) {
+    smv__client_release(cl);
+    return rc;
+  }
   *out = cl;
   return 0;
-}
-
-static void release(smv_client *cl) {
-  if (cl->tls) smv__tls_conf_free(cl->tls);
-  smv__free(&cl->alloc, cl->cacert_file);
-  smv__free(&cl->alloc, cl->ca_dir);
-  smv__alloc a = cl->alloc;
-  a.hook.free(cl, a.hook.user_data);
-}
-
-void smv__client_close_begin(smv_client *cl) { cl->pending_closes++; }
-
-void smv__client_close_end(smv_client *cl) {
-  /* No handle of the client's own waits for this: an application that closes every handle of its
-   * loop at shutdown (uv_walk) must not strand the client. */
-  if (--cl->pending_closes == 0 && cl->freeing) release(cl);
 }
 
 void smv_client_free(smv_client *cl) {
@@ -67,7 +53,7 @@ void smv_client_free(smv_client *cl) {
   cl->freeing = 1;
   smv__flows_cancel_all(cl);
   smv__conn_pool_clear(cl);
-  if (cl->pending_closes == 0) release(cl);
+  smv__client_release(cl);
 }
 
 /* ---- blocking ------------------------------------------------------------------------------------ */
@@ -76,63 +62,13 @@ typedef struct sync_ctx {
   int err;
 } sync_ctx;
 
-static char *dup_or_null(const char *s) {
-  if (!s) return NULL;
-  size_t n = strlen(s) + 1;
-  char *d = malloc(n);
-  if (d) memcpy(d, s, n);
-  return d;
-}
-
-/* Deep copy with malloc (the flow's memory goes when the callback returns). */
-static int copy_result(const smv_result *r, smv_result *c) {
-  *c = *r;
-  c->error_message = dup_or_null(r->error_message);
-  c->final_url = dup_or_null(r->final_url);
-  c->token = dup_or_null(r->token);
-  c->return_url = dup_or_null(r->return_url);
-  c->service_error.name = dup_or_null(r->service_error.name);
-  c->service_error.description = dup_or_null(r->service_error.description);
-  c->body = NULL;
-  if (r->body) {
-    c->body = malloc(r->body_len + 1);
-    if (c->body) memcpy(c->body, r->body, r->body_len + 1);
-  }
-  c->hops = r->hop_count ? calloc(r->hop_count, sizeof(*c->hops)) : NULL;
-  for (size_t i = 0; c->hops && i < r->hop_count; i++) {
-    c->hops[i] = r->hops[i];
-    c->hops[i].url = dup_or_null(r->hops[i].url);
-    c->hops[i].location = dup_or_null(r->hops[i].location);
-    c->hops[i].response_headers = dup_or_null(r->hops[i].response_headers);
-  }
-  if (r->hop_count && !c->hops) c->hop_count = 0;
-  return 0;
-}
-
-void smv_result_free(smv_result *r) {
-  if (!r) return;
-  free(r->error_message);
-  free(r->final_url);
-  free(r->token);
-  free(r->return_url);
-  free(r->service_error.name);
-  free(r->service_error.description);
-  free(r->body);
-  for (size_t i = 0; r->hops && i < r->hop_count; i++) {
-    free(r->hops[i].url);
-    free(r->hops[i].location);
-    free(r->hops[i].response_headers);
-  }
-  free(r->hops);
-  free(r);
-}
-
 static void sync_done(smv_flow *f, const smv_result *r, void *ud) {
   (void)f;
   sync_ctx *s = ud;
-  s->copy = calloc(1, sizeof(*s->copy));
-  if (!s->copy) { s->err = SMV_ERR_NOMEM; return; }
-  copy_result(r, s->copy);
+  /* The flow's memory goes when the callback returns: the caller gets a deep copy (libc's). */
+  smv__alloc libc;
+  smv__alloc_init(&libc, NULL);
+  s->err = smv__result_copy(&libc, r, &s->copy);
 }
 
 int smv_follow_sync(const char *url, const smv_config *cfg, const smv_client_options *opts, smv_result **out) {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "io/internal.h"
+#include "io/conn.h"
 
 #define SMV__PLAIN_RBUF 2048
 #define SMV__POOL_MAX 4
@@ -15,17 +15,6 @@
 static void conn_fail(smv__conn *c, int err);
 static void flush(smv__conn *c);
 static void tls_pump(smv__conn *c);
-
-int smv__client_tls(smv_client *cl, smv__tls_conf **out) {
-  if (!cl->tls) {
-    smv__tls_client_opts o = {cl->cacert_file, cl->ca_dir, cl->opts.disable_tls_resumption,
-                              cl->opts.tls_resume_without_ecdhe, 0};
-    int rc = smv__tls_conf_client_new(&cl->alloc, &o, &cl->tls);
-    if (rc) return rc;
-  }
-  *out = cl->tls;
-  return 0;
-}
 
 int smv__conn_new(smv_client *cl, const char *key, const char *host, unsigned port, int tls,
                   smv__conn **out) {

@@ -6,7 +6,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "io/internal.h"
+#include "io/client.h"
 
 #define SMV__DNS_ADDRS_MAX 8
 

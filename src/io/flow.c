@@ -11,14 +11,14 @@
 #include "core/http_request.h"
 #include "core/http_framing.h"
 #include "core/http_response.h"
+#include "core/redact.h"
 #include "core/redirect.h"
 #include "core/seed_json.h"
+#include "io/config.h"
 #include "io/dns.h"
 #include "io/flow.h"
-#include "io/internal.h"
+#include "io/conn.h"
 #include "io/result.h"
-
-#define SMV__LOCATIONS_MAX 4
 
 typedef enum phase { PH_IDLE, PH_DNS, PH_CONNECT, PH_TLS, PH_SEND, PH_WAIT, PH_RECEIVE, PH_DONE } phase;
 
@@ -54,10 +54,6 @@ struct smv_flow {
   size_t req_len;
   char *body;
   size_t body_len, body_cap;
-  char *locations[SMV__LOCATIONS_MAX];
-  size_t location_lens[SMV__LOCATIONS_MAX];
-  size_t nlocations;
-  int locations_differ;
   char *hdr_text;               /* response headers, for the HAR */
   size_t hdr_len, hdr_cap;
   int status;
@@ -84,40 +80,15 @@ static void trace(smv_flow *f, smv_trace_phase ph, const char *fmt, ...) SMV__PR
 static double ms_since(uint64_t t0) { return (double)(uv_hrtime() - t0) / 1e6; }
 
 /* ---- trace ---------------------------------------------------------------------------------------- */
-/* Redacts what the trace must not show unless show_secrets: query values and UUID-shaped tokens. */
-static void redact(const smv_flow *f, const char *in, char *out, size_t cap) {
-  size_t o = 0;
-  int in_query = 0;
-  if (cap == 0) return;
-  for (size_t i = 0; in[i] && o + 1 < cap; i++) {
-    char ch = in[i];
-    if (!f->cfg.show_secrets) {
-      if (ch == '?') in_query = 1;
-      else if (ch == ' ' || ch == '#') in_query = 0;
-      if (in_query && ch == '=') {
-        out[o++] = '=';
-        const char *r = "<redacted>";
-        for (size_t k = 0; r[k] && o + 1 < cap; k++) out[o++] = r[k];
-        while (in[i + 1] && in[i + 1] != '&' && in[i + 1] != ' ' && in[i + 1] != '#') i++;
-        continue;
-      }
-      /* 8-4-4-4-12 hex digits: the shape of the service's tokens */
-      static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-      size_t k = 0;
-      for (; shape[k]; k++) {
-        char c = in[i + k];
-        if (shape[k] == '-' ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) break;
-      }
-      if (!shape[k]) {
-        const char *r = "<token>";
-        for (size_t m = 0; r[m] && o + 1 < cap; m++) out[o++] = r[m];
-        i += k - 1;
-        continue;
-      }
-    }
-    out[o++] = ch;
+/* What the trace shows: redacted (core/redact.h) unless show_secrets. */
+static void shown(const smv_flow *f, const char *in, char *out, size_t cap) {
+  if (!f->cfg.show_secrets) {
+    smv__redact(in, out, cap);
+    return;
   }
-  out[o] = '\0';
+  size_t n = strnlen(in, cap - 1); /* cut at the buffer's end, as redaction does */
+  memcpy(out, in, n);
+  out[n] = '\0';
 }
 
 static void trace(smv_flow *f, smv_trace_phase ph, const char *fmt, ...) {
@@ -127,8 +98,8 @@ static void trace(smv_flow *f, smv_trace_phase ph, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(raw, sizeof(raw), fmt, ap);
   va_end(ap);
-  redact(f, raw, clean, sizeof(clean));
-  redact(f, f->redir.current->href, url, sizeof(url));
+  shown(f, raw, clean, sizeof(clean));
+  shown(f, f->redir.current->href, url, sizeof(url));
   f->cfg.trace(f->cfg.trace_user_data, (int)f->result.hop_count, ph, ms_since(f->t0_ns), url, clean);
 }
 
@@ -186,7 +157,6 @@ static int hop_push(smv_flow *f) {
   h->url = smv__strndup(a, f->redir.current->href, smv__url_href_nofrag_len(f->redir.current));
   if (!h->url) return SMV_ERR_NOMEM;
   f->result.hop_count++;
-  h->method = f->cfg.method ? f->cfg.method : "GET";
   h->tls = "none";
   h->dns_ms = h->connect_ms = h->tls_ms = h->send_ms = h->wait_ms = h->receive_ms = -1;
   f->hop_t0_ns = uv_hrtime();
@@ -219,10 +189,7 @@ static void set_phase(smv_flow *f, phase ph) {
 }
 
 static void reset_response(smv_flow *f) {
-  smv__alloc *a = &f->client->alloc;
-  for (size_t i = 0; i < f->nlocations; i++) smv__free(a, f->locations[i]);
-  f->nlocations = 0;
-  f->locations_differ = 0;
+  smv__redirect_response_begin(&f->redir);
   f->body_len = 0;
   f->hdr_len = 0;
   f->status = 0;
@@ -332,17 +299,9 @@ static int on_resp_header(void *ud, const char *name, size_t nlen, const char *v
       (rc = append(f, &f->hdr_text, &f->hdr_len, &f->hdr_cap, value, vlen)) ||
       (rc = append(f, &f->hdr_text, &f->hdr_len, &f->hdr_cap, "\n", 1)))
     return rc;
-  if (smv__http_name_is(name, nlen, "location")) {
-    if (f->nlocations == SMV__LOCATIONS_MAX) {
-      /* More copies than we keep: only a difference matters, so compare with the first. */
-      if (vlen != f->location_lens[0] || memcmp(value, f->locations[0], vlen) != 0) f->locations_differ = 1;
-      return 0;
-    }
-    char *v = smv__strndup(&f->client->alloc, value, vlen);
-    if (!v) return SMV_ERR_NOMEM;
-    f->locations[f->nlocations] = v;
-    f->location_lens[f->nlocations++] = vlen;
-  } else if (smv__http_name_is(name, nlen, "set-cookie")) {
+  if ((rc = smv__redirect_header(&f->redir, name, nlen, value, vlen)) != 0) return rc;
+  if ((rc = smv__redirect_header(&f->redir, name, nlen, value, vlen)) != 0) return rc;
+  if (smv__http_name_is(name, nlen, "set-cookie")) {
     if (!f->jar) {
       if (!(f->jar = smv__malloc(&f->client->alloc, sizeof(*f->jar)))) return SMV_ERR_NOMEM;
       smv__cookie_jar_init(f->jar);
@@ -396,14 +355,27 @@ static int take_body(smv_flow *f) {
   return 0;
 }
 
-/* The returnUrl, parsed on the stack and kept at its own size while a response is decided (see
- * smv_flow_start for why it is not kept parsed). */
-static int parse_return_url(smv_flow *f, smv__url **out) {
-  smv__url full;
-  if (smv__url_parse(&full, f->cfg.return_url, strlen(f->cfg.return_url)) != 0) return SMV_ERR_URL_PARSE;
-  return (*out = smv__url_dup_compact(&f->client->alloc, &full)) ? 0 : SMV_ERR_NOMEM;
+/* Hands the connection back: to the pool when it can carry another request, else closed. */
+static void release_conn(smv_flow *f, int keep_alive) {
+  smv__conn *c = f->conn;
+  f->conn = NULL;
+  if (!c) return;
+  if (keep_alive) smv__conn_pool_put(c);
+  else smv__conn_close(c);
 }
 
+/* The authorization response the engine captured becomes the result's (ownership moves). */
+static void take_authorization(smv_flow *f) {
+  smv__authorization *z = &f->redir.auth;
+  f->result.authorization.present = z->present;
+  f->result.authorization.code = z->code;
+  f->result.authorization.state = z->state;
+  f->result.authorization.error = z->error;
+  f->result.authorization.error_description = z->error_description;
+  memset(z, 0, sizeof(*z));
+}
+
+/* The response is complete: record it, let the engine decide, act on the decision. */
 static void hop_done(smv_flow *f, int keep_alive) {
   smv__alloc *a = &f->client->alloc;
   set_phase(f, PH_IDLE);
@@ -413,6 +385,7 @@ static void hop_done(smv_flow *f, int keep_alive) {
   smv__free(a, f->req);
   f->req = NULL;
   smv_hop *h = cur_hop(f);
+  const char *loc = smv__redirect_location(&f->redir);
   h->status = f->status;
   h->ms = ms_since(f->hop_t0_ns);
   h->body_bytes = f->body_len;
@@ -421,67 +394,54 @@ static void hop_done(smv_flow *f, int keep_alive) {
     f->hdr_text = NULL;
     f->hdr_len = f->hdr_cap = 0;
   }
-  if (f->nlocations) h->location = smv__strndup(a, f->locations[0], f->location_lens[0]);
-  trace(f, SMV_TRACE_RESPONSE, "%d%s%s", f->status, f->nlocations ? " -> " : "",
-        f->nlocations ? f->locations[0] : "");
+  if (loc && !(h->location = smv__strdup(a, loc))) { finish(f, SMV_ERR_NOMEM, "out of memory"); return; }
+  trace(f, SMV_TRACE_RESPONSE, "%d%s%s", f->status, loc ? " -> " : "", loc ? loc : "");
   f->result.http_status = f->status;
 
-  smv__redirect_action act = SMV__REDIRECT_FINAL;
-  int rc = 0;
-  if (!f->cfg.single_request) {
-    smv__url *ret = NULL;
-    if (f->locations_differ) rc = SMV_ERR_LOCATION_MULTIPLE;
-    else if (!f->cfg.return_url || (rc = parse_return_url(f, &ret)) == 0) {
-      f->redir.pol.return_url = ret;
-      rc = smv__redirect_on_response(&f->redir, f->status, (const char *const *)f->locations,
-                                     f->location_lens, f->nlocations, &act);
-      f->redir.pol.return_url = NULL;
-      smv__free(a, ret);
-    }
-  }
+  smv__redirect_action act;
+  int rc = smv__redirect_on_response(&f->redir, f->status, &act);
   if (rc) {
     finish(f, rc, "%s (status %d from %s)", smv_strerror(rc), f->status, h->url);
     return;
   }
-  if (act == SMV__REDIRECT_FETCH) {
-    smv__conn *c = f->conn;
-    f->conn = NULL;
-    if (keep_alive) smv__conn_pool_put(c);
-    else smv__conn_close(c);
+  switch (act) {
+  case SMV__REDIRECT_FETCH:
+    release_conn(f, keep_alive);
     hop_start(f);
     return;
-  }
-  if (act == SMV__REDIRECT_RETURN_URL) {
+  case SMV__REDIRECT_RETURN_URL:
+    release_conn(f, keep_alive);
+    if (!(f->result.final_url = smv__strdup(a, f->redir.current->href))) {
+      finish(f, SMV_ERR_NOMEM, "out of memory");
+      return;
+    }
+    take_authorization(f);
     f->result.outcome = SMV_OUTCOME_RETURN_URL;
-    f->result.final_url = smv__strdup(a, f->redir.current->href);
-    if (!f->result.final_url) { finish(f, SMV_ERR_NOMEM, "out of memory"); return; }
-    smv__conn *c = f->conn;
-    f->conn = NULL;
-    if (keep_alive) smv__conn_pool_put(c);
-    else smv__conn_close(c);
     complete(f, 0);
     return;
+  case SMV__REDIRECT_COMPLETED:
+  case SMV__REDIRECT_SERVICE_ERROR:
+    break;
   }
-  /* The final response. */
-  f->result.final_url = smv__strdup(a, h->url);
-  rc = f->result.final_url ? take_body(f) : SMV_ERR_NOMEM;
+  /* The flow ends here: on a final response, or on an OAuth error at the returnUrl. */
+  int at_return = f->redir.auth.present;
+  f->result.final_url = smv__strdup(a, at_return ? f->redir.current->href : h->url);
+  rc = f->result.final_url ? (at_return ? 0 : take_body(f)) : SMV_ERR_NOMEM;
   if (rc) {
     finish(f, rc, "%s (final response from %s)", smv_strerror(rc), h->url);
     return;
   }
+  take_authorization(f);
   if (f->cfg.single_request) {
     f->result.body = f->body;
     f->result.body_len = f->body_len;
     f->body = NULL;
     f->body_len = f->body_cap = 0;
   }
-  if (f->status >= 200 && f->status < 300) f->result.outcome = SMV_OUTCOME_COMPLETED;
-  else if (f->cfg.single_request && f->status >= 300 && f->status < 400) f->result.outcome = SMV_OUTCOME_COMPLETED;
-  else {
-    f->result.outcome = SMV_OUTCOME_SERVICE_ERROR;
-    f->result.error = SMV_ERR_SERVICE_ERROR;
-  }
-  complete(f, keep_alive);
+  f->result.outcome = act == SMV__REDIRECT_COMPLETED ? SMV_OUTCOME_COMPLETED : SMV_OUTCOME_SERVICE_ERROR;
+  f->result.error = f->redir.outcome_error;
+  if (at_return) release_conn(f, keep_alive);
+  complete(f, at_return ? 0 : keep_alive);
 }
 
 /* ---- connection events --------------------------------------------------------------------------- */
@@ -529,7 +489,7 @@ static void conn_closed(smv__conn *c, int err, void *ud) {
     f->addr_idx = 0;
     f->addrs.count = 0;
     /* The attempt is not a hop of the chain: hop_start records the hop anew. */
-    smv__free(&f->client->alloc, h->url);
+    smv__hop_clear(&f->client->alloc, h);
     f->result.hop_count--;
     hop_start(f);
     return;
@@ -633,8 +593,12 @@ static void send_request(smv_flow *f) {
   smv_hop *h = cur_hop(f);
   char cookie[1024];
   size_t clen = f->jar ? smv__cookie_header(f->jar, f->redir.current, cookie, sizeof(cookie)) : 0;
-  const char *method = f->cfg.method ? f->cfg.method : (f->cfg.body ? "POST" : "GET");
-  h->method = method;
+  /* The engine says whether this hop repeats the first request (307/308) or is a GET. */
+  int first = f->redir.keep_method;
+  const char *body = first ? f->cfg.body : NULL;
+  const char *method = first && f->cfg.method ? f->cfg.method : body ? "POST" : "GET";
+  smv__free(a, h->method);
+  if (!(h->method = smv__strdup(a, method))) { finish(f, SMV_ERR_NOMEM, "out of memory"); return; }
   /* Host is the authority of the URL (RFC 9112 section 3.2): the host as written, with a non-default
    * port. */
   char hosthdr[300];
@@ -651,9 +615,9 @@ static void send_request(smv_flow *f) {
   spec.target = target;
   spec.host = hosthdr;
   spec.cookie = clen ? cookie : NULL;
-  spec.body = f->cfg.body;
-  spec.body_len = f->cfg.body ? f->cfg.body_len : 0;
-  spec.content_type = f->cfg.body ? (f->cfg.content_type ? f->cfg.content_type : "application/json") : NULL;
+  spec.body = body;
+  spec.body_len = body ? f->cfg.body_len : 0;
+  spec.content_type = body ? (f->cfg.content_type ? f->cfg.content_type : "application/json") : NULL;
   size_t need = strlen(target) + strlen(hosthdr) + clen + spec.body_len + 256 +
                 (spec.content_type ? strlen(spec.content_type) : 0);
   smv__free(a, f->req);
@@ -833,7 +797,8 @@ static void on_begin(uv_timer_t *t) {
 }
 
 /* ---- public -------------------------------------------------------------------------------------- */
-static size_t opt_len(const char *s) { return s ? strlen(s) + 1 : 0; }
+/* The strings of smv_config a flow copies (the body, with its length, is copied beside them). */
+#define SMV__CONFIG_STRINGS(X) X(interface) X(dns_servers) X(return_url) X(method) X(content_type) X(state)
 
 static const char *copy_str(char **dst, const char *s) {
   if (!s) return NULL;
@@ -844,47 +809,50 @@ static const char *copy_str(char **dst, const char *s) {
   return r;
 }
 
+/* f->cfg from the caller's config: its version's fields, every string copied into one block. */
+static int take_config(smv_flow *f, const smv_config *cfg) {
+  smv__alloc *a = &f->client->alloc;
+  int rc = smv__versioned_copy(&f->cfg, sizeof(f->cfg), cfg, smv__config_sizes, SMV_CONFIG_VERSION);
+  if (rc) return rc;
+  if (f->cfg.body && f->cfg.body_len > 16u * 1024 * 1024) return SMV_ERR_INVALID_ARG;
+  if (f->cfg.family != 0 && f->cfg.family != 4 && f->cfg.family != 6) return SMV_ERR_INVALID_ARG;
+  if (f->cfg.max_location_bytes > SMV__URL_MAX - 512) return SMV_ERR_INVALID_ARG;
+  size_t n = f->cfg.body ? f->cfg.body_len + 1 : 0;
+#define SMV__LEN(field) n += f->cfg.field ? strlen(f->cfg.field) + 1 : 0;
+  SMV__CONFIG_STRINGS(SMV__LEN)
+#undef SMV__LEN
+  if (n == 0) return 0;
+  char *p = f->strings = smv__malloc(a, n);
+  if (!p) return SMV_ERR_NOMEM;
+#define SMV__COPY(field) f->cfg.field = copy_str(&p, f->cfg.field);
+  SMV__CONFIG_STRINGS(SMV__COPY)
+#undef SMV__COPY
+  if (f->cfg.body) {
+    memcpy(p, f->cfg.body, f->cfg.body_len);
+    p[f->cfg.body_len] = '\0';
+    f->cfg.body = p;
+  }
+  return 0;
+}
+
 int smv_flow_start(smv_client *cl, const char *url, const smv_config *cfg, smv_done_cb cb,
                    void *user_data, smv_flow **out) {
-  if (!cl || !url || !cfg || cfg->version != SMV_CONFIG_VERSION) return SMV_ERR_INVALID_ARG;
+  if (!cl || !url || !cfg) return SMV_ERR_INVALID_ARG;
   if (cl->freeing) return SMV_ERR_CANCELLED;
-  if (cfg->body && cfg->body_len > 16u * 1024 * 1024) return SMV_ERR_INVALID_ARG;
   smv__alloc *a = &cl->alloc;
   a->peak = a->current;  /* the heap peak is per flow */
   smv_flow *f = smv__calloc(a, 1, sizeof(*f));
   if (!f) return SMV_ERR_NOMEM;
   f->client = cl;
-  f->cfg = *cfg;
-  size_t n = opt_len(cfg->interface) + opt_len(cfg->dns_servers) + opt_len(cfg->return_url) +
-             opt_len(cfg->method) + opt_len(cfg->content_type) + (cfg->body ? cfg->body_len + 1 : 0);
-  if (n) {
-    f->strings = smv__malloc(a, n);
-    if (!f->strings) { smv__free(a, f); return SMV_ERR_NOMEM; }
-    char *p = f->strings;
-    f->cfg.interface = copy_str(&p, cfg->interface);
-    f->cfg.dns_servers = copy_str(&p, cfg->dns_servers);
-    f->cfg.return_url = copy_str(&p, cfg->return_url);
-    f->cfg.method = copy_str(&p, cfg->method);
-    f->cfg.content_type = copy_str(&p, cfg->content_type);
-    if (cfg->body) {
-      memcpy(p, cfg->body, cfg->body_len);
-      p[cfg->body_len] = '\0';
-      f->cfg.body = p;
-    }
-  }
-  int rc = 0;
-  if (f->cfg.max_location_bytes > SMV__URL_MAX - 512) rc = SMV_ERR_INVALID_ARG;
+  int rc = take_config(f, cfg);
   /* A header line longer than the scratch is HEADER_TOO_LARGE; a Location up to the limit must fit,
    * so that an overlong one is reported as LOCATION_TOO_LONG. */
   f->scratch_size = f->cfg.max_location_bytes + 512;
-  smv__url *ret = NULL;
-  if (!rc && f->cfg.return_url && (rc = parse_return_url(f, &ret)) == 0) smv__free(a, ret);
-  /* The returnUrl is kept as text and parsed only while a response is decided (parse_return_url). */
-  smv__redirect_policy pol = {f->cfg.max_redirects, f->cfg.no_http, f->cfg.max_location_bytes, NULL};
+  smv__redirect_policy pol = {f->cfg.max_redirects, f->cfg.no_http, f->cfg.max_location_bytes,
+                              f->cfg.single_request, f->cfg.return_url, f->cfg.state};
   if (!rc) rc = smv__redirect_start(&f->redir, &pol, &cl->alloc, url, strlen(url));
   if (rc) {
     smv__redirect_free(&f->redir);
-    smv__free(a, f->scratch);
     smv__free(a, f->strings);
     smv__free(a, f);
     return rc;

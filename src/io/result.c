@@ -1,4 +1,4 @@
-/* The result object: JSON rendering (the CLI contract, docs/cli.md) and release. */
+/* The result object: JSON rendering (the CLI contract, docs/cli.md), release and copy. */
 #include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +47,15 @@ char *smv_result_json(const smv_result *r, int pretty) {
       cJSON_AddItemToObject(se, "description", str_or_null(r->service_error.description));
     }
   }
+  if (r->authorization.present) {
+    cJSON *az = cJSON_AddObjectToObject(o, "authorization");
+    if (az) {
+      cJSON_AddItemToObject(az, "code", str_or_null(r->authorization.code));
+      cJSON_AddItemToObject(az, "state", str_or_null(r->authorization.state));
+      cJSON_AddItemToObject(az, "error", str_or_null(r->authorization.error));
+      cJSON_AddItemToObject(az, "error_description", str_or_null(r->authorization.error_description));
+    }
+  }
   cJSON *p = cJSON_AddObjectToObject(o, "path");
   if (p) {
     cJSON_AddItemToObject(p, "interface", r->path.interface[0] ? cJSON_CreateString(r->path.interface) : cJSON_CreateNull());
@@ -91,19 +100,79 @@ done:
   return out;
 }
 
+void smv__hop_clear(smv__alloc *a, smv_hop *h) {
+#define SMV__FREE_FIELD(f) smv__free(a, h->f);
+  SMV__HOP_STRINGS(SMV__FREE_FIELD)
+#undef SMV__FREE_FIELD
+  memset(h, 0, sizeof(*h));
+}
+
 void smv__result_clear(smv__alloc *a, smv_result *r) {
-  smv__free(a, r->error_message);
-  smv__free(a, r->final_url);
-  smv__free(a, r->token);
-  smv__free(a, r->return_url);
-  smv__free(a, r->service_error.name);
-  smv__free(a, r->service_error.description);
-  for (size_t i = 0; i < r->hop_count; i++) {
-    smv__free(a, r->hops[i].url);
-    smv__free(a, r->hops[i].location);
-    smv__free(a, r->hops[i].response_headers);
-  }
+#define SMV__FREE_FIELD(f) smv__free(a, r->f);
+  SMV__RESULT_STRINGS(SMV__FREE_FIELD)
+#undef SMV__FREE_FIELD
+  for (size_t i = 0; r->hops && i < r->hop_count; i++) smv__hop_clear(a, &r->hops[i]);
   smv__free(a, r->hops);
   smv__free(a, r->body);
   memset(r, 0, sizeof(*r));
+}
+
+/* *dst = a copy of src (NULL stays NULL); 0, or -1 without memory. */
+static int dup_str(smv__alloc *a, char **dst, const char *src) {
+  *dst = NULL;
+  return src && !(*dst = smv__strdup(a, src)) ? -1 : 0;
+}
+
+int smv__result_copy(smv__alloc *a, const smv_result *r, smv_result **out) {
+  *out = NULL;
+  smv_result *c = smv__malloc(a, sizeof(*c));
+  if (!c) return SMV_ERR_NOMEM;
+  /* Scalars and fixed arrays by value; every pointer is replaced below before anything can fail,
+   * so that a failure releases only what this copy allocated. */
+  *c = *r;
+#define SMV__NULL_FIELD(f) c->f = NULL;
+  SMV__RESULT_STRINGS(SMV__NULL_FIELD)
+#undef SMV__NULL_FIELD
+  c->hops = NULL;
+  c->hop_count = 0;
+  c->body = NULL;
+  int failed = 0;
+#define SMV__COPY_FIELD(f) failed |= dup_str(a, &c->f, r->f);
+  SMV__RESULT_STRINGS(SMV__COPY_FIELD)
+#undef SMV__COPY_FIELD
+  if (!failed && r->body) {
+    if ((c->body = smv__malloc(a, r->body_len + 1)) != NULL) memcpy(c->body, r->body, r->body_len + 1);
+    else failed = 1;
+  }
+  if (!failed && r->hop_count) {
+    if ((c->hops = smv__calloc(a, r->hop_count, sizeof(*c->hops))) == NULL) failed = 1;
+    for (size_t i = 0; c->hops && i < r->hop_count; i++) {
+      smv_hop *h = &c->hops[i];
+      *h = r->hops[i];
+#define SMV__NULL_FIELD(f) h->f = NULL;
+      SMV__HOP_STRINGS(SMV__NULL_FIELD)
+#undef SMV__NULL_FIELD
+      c->hop_count = i + 1;
+#define SMV__COPY_FIELD(f) failed |= dup_str(a, &h->f, r->hops[i].f);
+      SMV__HOP_STRINGS(SMV__COPY_FIELD)
+#undef SMV__COPY_FIELD
+      if (failed) break;
+    }
+  }
+  if (failed) {
+    smv__result_clear(a, c);
+    smv__free(a, c);
+    return SMV_ERR_NOMEM;
+  }
+  *out = c;
+  return 0;
+}
+
+void smv_result_free(smv_result *r) {
+  if (!r) return;
+  /* The copies smv_follow_sync returns come from libc through an accounting allocator. */
+  smv__alloc libc;
+  smv__alloc_init(&libc, NULL);
+  smv__result_clear(&libc, r);
+  smv__free(&libc, r);
 }

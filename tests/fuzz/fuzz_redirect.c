@@ -1,9 +1,10 @@
 /* libFuzzer target for the redirect engine: the input scripts a whole chain. Line 1 is the first URL
  * (a fixed one when it is not acceptable), line 2 the returnUrl (empty: none); every further line is
- * one response: its first byte picks the status and the policy knobs, the rest are its Location values
- * separated by 0x01. The engine must stop within max_redirects, only ever fetch http(s) URLs without
- * userinfo (https only under no_http), never fetch the same URL twice, and answer the same way when
- * the chain is replayed. */
+ * one response: its first byte picks the status (and, with its top bit, a text/html Content-Type),
+ * the rest are its Location values separated by 0x01. The engine must stop within max_redirects,
+ * only ever fetch http(s) URLs without userinfo (https only under no_http), never fetch the same URL
+ * twice, report a returnUrl only when it matches, a code only with the expected state, and answer the
+ * same way when the chain is replayed. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ typedef struct outcome {
 static smv__redirect r;
 static smv__alloc alloc;
 static smv__url ret;
+static char ret_text[SMV__URL_MAX];
 static smv__url fetched[SMV__REDIRECT_MAX_HOPS + 2];
 
 static const char *line_end(const char *p, const char *end) {
@@ -36,9 +38,14 @@ static const char *line_end(const char *p, const char *end) {
 static void run(const char *s, size_t size, unsigned max, int no_http, outcome *o) {
   const char *end = s + size, *p = s, *e = line_end(p, end);
   static const char fallback[] = "https://a.example/start";
-  smv__redirect_policy pol = {max, no_http, 64 + (size_t)(max * 37), NULL};
+  smv__redirect_policy pol = {max, no_http, 64 + (size_t)(max * 37), 0, NULL, (max & 1) ? "st" : NULL};
   const char *l2 = e < end ? e + 1 : end, *e2 = line_end(l2, end);
-  if (e2 > l2 && smv__url_parse(&ret, l2, (size_t)(e2 - l2)) == 0) pol.return_url = &ret;
+  if (e2 > l2 && (size_t)(e2 - l2) < sizeof ret_text && smv__url_parse(&ret, l2, (size_t)(e2 - l2)) == 0 &&
+      !memchr(l2, 0, (size_t)(e2 - l2))) {
+    memcpy(ret_text, l2, (size_t)(e2 - l2));
+    ret_text[e2 - l2] = '\0';
+    pol.return_url = ret_text;
+  }
 
   memset(o, 0, sizeof *o);
   smv__redirect_free(&r);
@@ -52,17 +59,21 @@ static void run(const char *s, size_t size, unsigned max, int no_http, outcome *
   for (p = e2 < end ? e2 + 1 : end; p < end; ) {
     e = line_end(p, end);
     int status = statuses[(unsigned char)*p % (sizeof statuses / sizeof statuses[0])];
-    const char *locs[MAX_LOCS];
-    size_t lens[MAX_LOCS], n = 0;
+    smv__redirect_response_begin(&r);
+    if ((unsigned char)*p & 0x80) smv__redirect_header(&r, "Content-Type", 12, "text/html", 9);
+    size_t n = 0;
     for (const char *q = p + 1; q <= e && n < MAX_LOCS && e > p + 1;) {
       const char *sep = memchr(q, 0x01, (size_t)(e - q));
       if (!sep) sep = e;
-      locs[n] = q;
-      lens[n++] = (size_t)(sep - q);
+      if (smv__redirect_header(&r, "Location", 8, q, (size_t)(sep - q)) != 0) abort();
+      n++;
       q = sep + 1;
     }
-    o->rc = smv__redirect_on_response(&r, status, locs, lens, n, &o->action);
+    o->rc = smv__redirect_on_response(&r, status, &o->action);
     o->h = (o->h ^ (uint64_t)(o->rc + 7 * (int)o->action)) * 0x100000001b3ULL;
+    if (o->rc == 0 && o->action == SMV__REDIRECT_SERVICE_ERROR && r.outcome_error == 0) abort();
+    if (o->rc == 0 && r.auth.code && pol.expect_state && (!r.auth.state || strcmp(r.auth.state, "st")))
+      abort();  /* a code without the expected state reported as success */
     if (o->rc != 0 || o->action != SMV__REDIRECT_FETCH) break;
 
     const smv__url *u = r.current;
@@ -77,7 +88,7 @@ static void run(const char *s, size_t size, unsigned max, int no_http, outcome *
     p = e < end ? e + 1 : end;
   }
   if (o->rc == 0 && o->action == SMV__REDIRECT_RETURN_URL &&
-      (!pol.return_url || !smv__url_matches_return(r.current, pol.return_url)))
+      (!pol.return_url || !smv__url_matches_return(r.current, &ret)))
     abort();
 }
 

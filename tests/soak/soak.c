@@ -20,7 +20,7 @@
 
 #include <uv.h>
 
-#include "server/testserver.h"
+#include "helpers/test_server.h"
 #include "smv.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -174,8 +174,6 @@ static int fails;
     }                                      \
   } while (0)
 
-static void server_stopped(void *data) { *(int *)data = 1; }
-
 static void start_flow(smv_client *c) {
   smv_config cfg;
   config(&cfg);
@@ -203,22 +201,17 @@ int main(int argc, char **argv) {
     }
   }
   uv_loop_init(&loop);
-  smv__testserver *ts = NULL;
+  smv_test_server srv;
   smv__testserver_opts so;
   memset(&so, 0, sizeof so);
   so.request_timeout_ms = 600000; /* see config(): handshakes queue for minutes under valgrind */
   char err[256];
-  if (smv__testserver_start(&loop, &so, &ts, err, sizeof err) != 0) {
+  if (smv_test_server_start(&srv, &loop, &so, err, sizeof err) != 0) {
     fprintf(stderr, "soak: test server: %s\n", err);
     return 1;
   }
-  const char *ready = smv__testserver_ready_json(ts);
-  const char *h = strstr(ready, "\"https\":\""), *c = strstr(ready, "\"ca\":\"");
-  if (!h || !c) return 1;
-  h += 9;
-  c += 6;
-  snprintf(url, sizeof url, "%.*s%s", (int)(strchr(h, '"') - h), h, path);
-  snprintf(ca, sizeof ca, "%.*s", (int)(strchr(c, '"') - c), c);
+  snprintf(url, sizeof url, "%s%s", srv.https, path);
+  snprintf(ca, sizeof ca, "%s", srv.ca);
 
   /* Warm-up: the first flows allocate what a process allocates once (mbedTLS tables, libc caches). */
   int fd0 = count_fds();
@@ -302,11 +295,7 @@ int main(int argc, char **argv) {
   CHECK(bad_count == 0, "%u of %u flows failed (first: %s)", bad_count, done_count,
         smv_errname(first_error));
 
-  int stopped = 0;
-  smv__testserver_stop(ts, server_stopped, &stopped);
-  while (!stopped && uv_run(&loop, UV_RUN_ONCE)) {
-  }
-  smv__testserver_free(ts);
+  smv_test_server_stop(&srv);
   uv_loop_close(&loop);
   printf("soak: %s\n", fails ? "FAILED" : "ok");
   return fails ? 1 : 0;

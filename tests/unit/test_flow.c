@@ -13,39 +13,14 @@
 #include <cJSON.h>
 #include <uv.h>
 
-#include "server/testserver.h"
+#include "helpers/failing_alloc.h"
+#include "helpers/test_server.h"
 #include "smv.h"
 
 static uv_loop_t loop;
-static smv__testserver *ts;
-static char https_base[128], ca_path[512];
-
-typedef struct failer {
-  long fail_at;        /* the allocation number that fails; -1 never */
-  long count;          /* allocations so far */
-  long live;           /* blocks not freed */
-  int failed;
-} failer;
-
-static void *f_malloc(size_t n, void *ud) {
-  failer *f = ud;
-  if (f->count++ == f->fail_at) { f->failed = 1; return NULL; }
-  void *p = malloc(n);
-  if (p) f->live++;
-  return p;
-}
-static void *f_realloc(void *p, size_t n, void *ud) {
-  failer *f = ud;
-  if (f->count++ == f->fail_at) { f->failed = 1; return NULL; }
-  void *q = realloc(p, n);
-  if (q && !p) f->live++;
-  return q;
-}
-static void f_free(void *p, void *ud) {
-  failer *f = ud;
-  if (p) f->live--;
-  free(p);
-}
+static smv_test_server srv;
+#define https_base srv.https
+#define ca_path srv.ca
 
 typedef struct run {
   int done, outcome, error;
@@ -69,9 +44,9 @@ static void on_done(smv_flow *fl, const smv_result *r, void *ud) {
 
 /* One flow with its own client trusting o (NULL: the test CA alone); returns the start error or 0
  * with *out filled. */
-static int one_flow_trusting(failer *f, const smv_client_options *trust, const char *path,
+static int one_flow_trusting(smv_test_failer *f, const smv_client_options *trust, const char *path,
                              const char *ret, run *out) {
-  smv_allocator hook = {f_malloc, f_realloc, f_free, f};
+  smv_allocator hook = smv_test_failer_init(f, f->fail_at);
   smv_client_options o = {.version = SMV_CLIENT_OPTIONS_VERSION, .cacert_file = ca_path};
   if (trust) o = *trust;
   o.allocator = &hook;
@@ -94,40 +69,26 @@ static int one_flow_trusting(failer *f, const smv_client_options *trust, const c
   return rc;
 }
 
-static int one_flow(failer *f, const char *path, const char *ret, run *out) {
+static int one_flow(smv_test_failer *f, const char *path, const char *ret, run *out) {
   return one_flow_trusting(f, NULL, path, ret, out);
 }
 
 static int setup(void **state) {
   (void)state;
   assert_int_equal(uv_loop_init(&loop), 0);
-  smv__testserver_opts o;
-  memset(&o, 0, sizeof(o));
   char err[256];
-  assert_int_equal(smv__testserver_start(&loop, &o, &ts, err, sizeof(err)), 0);
-  cJSON *j = cJSON_Parse(smv__testserver_ready_json(ts));
-  assert_non_null(j);
-  snprintf(https_base, sizeof(https_base), "%s", cJSON_GetObjectItem(j, "https")->valuestring);
-  snprintf(ca_path, sizeof(ca_path), "%s", cJSON_GetObjectItem(j, "ca")->valuestring);
-  cJSON_Delete(j);
+  if (smv_test_server_start(&srv, &loop, NULL, err, sizeof(err)) != 0) fail_msg("%s", err);
   return 0;
 }
 
-static void stopped(void *d) { *(int *)d = 1; }
-
 static int teardown(void **state) {
   (void)state;
-  int done = 0;
-  smv__testserver_stop(ts, stopped, &done);
-  while (!done) uv_run(&loop, UV_RUN_ONCE);
-  smv__testserver_free(ts);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  return uv_loop_close(&loop) == 0 ? 0 : -1;
+  return smv_test_server_stop(&srv) == 0 && uv_loop_close(&loop) == 0 ? 0 : -1;
 }
 
 static void test_chain(void **state) {
   (void)state;
-  failer f = {-1, 0, 0, 0};
+  smv_test_failer f = {-1, 0, 0, 0};
   run r;
   assert_int_equal(one_flow(&f, "/chain/start", "myapp://verified", &r), 0);
   assert_true(r.done);
@@ -145,14 +106,14 @@ static void test_chain(void **state) {
 
 static void test_alloc_failure_everywhere(void **state) {
   (void)state;
-  failer probe = {-1, 0, 0, 0};
+  smv_test_failer probe = {-1, 0, 0, 0};
   run r;
   assert_int_equal(one_flow(&probe, "/chain/start", "myapp://verified", &r), 0);
   assert_int_equal(r.outcome, SMV_OUTCOME_RETURN_URL);
   long total = probe.count;
   long nomem = 0, other = 0;
   for (long n = 0; n < total; n++) {
-    failer f = {n, 0, 0, 0};
+    smv_test_failer f = {n, 0, 0, 0};
     int rc = one_flow(&f, "/chain/start", "myapp://verified", &r);
     if (rc != 0) {
       assert_int_equal(rc, SMV_ERR_NOMEM);
@@ -201,7 +162,7 @@ static void test_heap_budget_with_system_store(void **state) {
   }
   assert_int_equal(fclose(out), 0);
   smv_client_options o = {.version = SMV_CLIENT_OPTIONS_VERSION, .ca_dir = dir};
-  failer f = {-1, 0, 0, 0};
+  smv_test_failer f = {-1, 0, 0, 0};
   run r;
   assert_int_equal(one_flow_trusting(&f, &o, "/chain/start", "myapp://verified", &r), 0);
   unlink(file);
@@ -236,7 +197,7 @@ static void test_resume_without_ecdhe(void **state) {
   for (int i = 0; i < 3; i++) {
     run r;
     memset(&r, 0, sizeof(r));
-    if (i == 2) assert_int_equal(smv__testserver_forget_sessions(ts), 0);
+    if (i == 2) assert_int_equal(smv__testserver_forget_sessions(srv.ts), 0);
     assert_int_equal(smv_flow_start(cl, url, &cfg, on_done, &r, NULL), 0);
     for (int k = 0; !r.done && k < 100000; k++) uv_run(&loop, UV_RUN_ONCE);
     if (r.error) fprintf(stderr, "flow %d: %s\n", i, smv_errname(r.error));
@@ -250,26 +211,11 @@ static void test_resume_without_ecdhe(void **state) {
   for (int i = 0; i < 100; i++) uv_run(&loop, UV_RUN_NOWAIT);
 }
 
-/* Options of version 1 (before tls_resume_without_ecdhe) are still taken; unknown versions are not. */
-static void test_options_versions(void **state) {
-  (void)state;
-  smv_client_options o = {.version = 1, .cacert_file = ca_path};
-  smv_client *cl = NULL;
-  assert_int_equal(smv_client_new(&loop, &o, &cl), 0);
-  smv_client_free(cl);
-  for (int i = 0; i < 100; i++) uv_run(&loop, UV_RUN_NOWAIT);
-  o.version = 0;
-  assert_int_equal(smv_client_new(&loop, &o, &cl), SMV_ERR_INVALID_ARG);
-  o.version = SMV_CLIENT_OPTIONS_VERSION + 1;
-  assert_int_equal(smv_client_new(&loop, &o, &cl), SMV_ERR_INVALID_ARG);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_chain),
     cmocka_unit_test(test_resume_without_ecdhe),
     cmocka_unit_test(test_heap_budget_with_system_store),
-    cmocka_unit_test(test_options_versions),
     cmocka_unit_test(test_alloc_failure_everywhere),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "core/seed_json.h"
+#include "helpers/failing_alloc.h"
 #include "smv.h"
 
 static int parse(smv__alloc *a, const char *s, smv__seed_body *b) { return smv__seed_body_parse(a, s, strlen(s), b); }
@@ -65,19 +66,14 @@ static void test_bad_bodies(void **st) {
 }
 
 /* Allocation failure at the n-th allocation, for every n: a clean NOMEM, nothing leaked. */
-typedef struct failer { long left; } failer;
-static void *f_malloc(size_t n, void *ud) { failer *f = ud; if (f->left-- == 0) return NULL; return malloc(n); }
-static void *f_realloc(void *p, size_t n, void *ud) { failer *f = ud; if (f->left-- == 0) return NULL; return realloc(p, n); }
-static void f_free(void *p, void *ud) { (void)ud; free(p); }
-
 static void test_alloc_failures(void **st) {
   (void)st;
   const char *body = "{\"error\": {\"id\": 202, \"name\": \"EC_CONSENT_NOT_GRANTED\", \"description\": \"User "
                      "consent not granted\"}, \"status\": \"ERROR\", \"token\": \"t\", \"returnUrl\": \"x\"}";
   int succeeded = 0;
   for (long n = 0; n < 200 && !succeeded; n++) {
-    failer fl = {n};
-    smv_allocator hook = {f_malloc, f_realloc, f_free, &fl};
+    smv_test_failer fl;
+    smv_allocator hook = smv_test_failer_init(&fl, n);
     smv__alloc a;
     smv__alloc_init(&a, &hook);
     smv__seed_body b;
@@ -89,6 +85,7 @@ static void test_alloc_failures(void **st) {
       assert_int_equal(rc, SMV_ERR_NOMEM);
     }
     assert_int_equal(a.current, 0);
+    assert_int_equal(fl.live, 0);
   }
   assert_true(succeeded);
 }

@@ -14,53 +14,27 @@
 #include <cJSON.h>
 #include <uv.h>
 
-#include "server/testserver.h"
+#include "helpers/failing_alloc.h"
+#include "helpers/test_server.h"
 #include "smv.h"
 
 #define THREADS 4
 #define FLOWS_PER_THREAD 6
 
-static uv_loop_t srv_loop;
-static uv_async_t srv_stop;
-static uv_thread_t srv_thread;
-static smv__testserver *ts;
-static char start_url[160], ca_path[512];
-
-typedef struct counter {
-  long allocs, live;
-} counter;
-
-/* The hooks are called only from the thread that owns the counter: no lock needed, and a block that
- * reached another thread's hook would show up as a count that does not come back to 0. */
-static void *c_malloc(size_t n, void *ud) {
-  counter *c = ud;
-  void *p = malloc(n);
-  if (p) c->allocs++, c->live++;
-  return p;
-}
-static void *c_realloc(void *p, size_t n, void *ud) {
-  counter *c = ud;
-  void *q = realloc(p, n);
-  if (q && !p) c->allocs++, c->live++;
-  return q;
-}
-static void c_free(void *p, void *ud) {
-  counter *c = ud;
-  if (p) c->live--;
-  free(p);
-}
+static smv_test_server srv;
+static char start_url[160];
 
 typedef struct worker {
   uv_thread_t thread;
-  counter count;
+  smv_test_failer count;  /* never fails: it counts what the thread's hook gives and gets back */
   int ok, failed;
   char first_error[160];
 } worker;
 
 static void work(void *arg) {
   worker *w = arg;
-  smv_allocator hook = {c_malloc, c_realloc, c_free, &w->count};
-  smv_client_options o = {.version = SMV_CLIENT_OPTIONS_VERSION, .allocator = &hook, .cacert_file = ca_path};
+  smv_allocator hook = smv_test_failer_init(&w->count, -1);
+  smv_client_options o = {.version = SMV_CLIENT_OPTIONS_VERSION, .allocator = &hook, .cacert_file = srv.ca};
   smv_config cfg;
   smv_config_init(&cfg);
   cfg.interface = "lo";
@@ -82,42 +56,17 @@ static void work(void *arg) {
   }
 }
 
-static void srv_run(void *arg) {
-  (void)arg;
-  uv_run(&srv_loop, UV_RUN_DEFAULT);
-}
-
-static void srv_stopped(void *d) { (void)d; }
-
-static void on_stop(uv_async_t *a) {
-  smv__testserver_stop(ts, srv_stopped, NULL);
-  uv_close((uv_handle_t *)a, NULL);
-}
-
 static int setup(void **state) {
   (void)state;
-  assert_int_equal(uv_loop_init(&srv_loop), 0);
-  smv__testserver_opts o;
-  memset(&o, 0, sizeof(o));
   char err[256];
-  assert_int_equal(smv__testserver_start(&srv_loop, &o, &ts, err, sizeof(err)), 0);
-  cJSON *j = cJSON_Parse(smv__testserver_ready_json(ts));
-  assert_non_null(j);
-  snprintf(start_url, sizeof(start_url), "%s/chain/start", cJSON_GetObjectItem(j, "https")->valuestring);
-  snprintf(ca_path, sizeof(ca_path), "%s", cJSON_GetObjectItem(j, "ca")->valuestring);
-  cJSON_Delete(j);
-  assert_int_equal(uv_async_init(&srv_loop, &srv_stop, on_stop), 0);
-  assert_int_equal(uv_thread_create(&srv_thread, srv_run, NULL), 0);
+  if (smv_test_server_start(&srv, NULL, NULL, err, sizeof(err)) != 0) fail_msg("%s", err); /* a thread of its own */
+  snprintf(start_url, sizeof(start_url), "%s/chain/start", srv.https);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  uv_async_send(&srv_stop);
-  uv_thread_join(&srv_thread);
-  smv__testserver_free(ts);
-  uv_run(&srv_loop, UV_RUN_DEFAULT);
-  return uv_loop_close(&srv_loop) == 0 ? 0 : -1;
+  return smv_test_server_stop(&srv);
 }
 
 static void test_clients_on_several_threads(void **state) {
@@ -129,7 +78,7 @@ static void test_clients_on_several_threads(void **state) {
   for (int i = 0; i < THREADS; i++) {
     if (w[i].failed) fail_msg("thread %d: %d of %d flows failed (first: %s)", i, w[i].failed, FLOWS_PER_THREAD, w[i].first_error);
     assert_int_equal(w[i].ok, FLOWS_PER_THREAD);
-    assert_true(w[i].count.allocs > 0);
+    assert_true(w[i].count.count > 0);
     if (w[i].count.live != 0) fail_msg("thread %d: %ld blocks of its allocator not returned", i, w[i].count.live);
   }
 }

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "helpers/failing_alloc.h"
 #include "core/alloc.h"
 #include "io/tls.h"
 #include "server/certgen.h"
@@ -734,16 +735,6 @@ static void test_bad_cacert(void **state) {
 
 /* Allocation N of the client fails, for every N of a full handshake plus a resumed one: each run ends in
  * success or SMV_ERR_NOMEM (never another code, never a crash), and gives back every byte. */
-typedef struct failer { long fail_at, count; } failer;
-static void *f_malloc(size_t n, void *ud) {
-  failer *f = ud;
-  return ++f->count == f->fail_at ? NULL : malloc(n);
-}
-static void *f_realloc(void *p, size_t n, void *ud) {
-  failer *f = ud;
-  return ++f->count == f->fail_at ? NULL : realloc(p, n);
-}
-static void f_free(void *p, void *ud) { (void)ud; free(p); }
 
 static int one_connection(smv__tls_conf *cc, smv__tls_conf *sc) {
   smv__tls *c = NULL, *s = NULL;
@@ -773,8 +764,8 @@ static int one_connection(smv__tls_conf *cc, smv__tls_conf *sc) {
 }
 
 static int run_with_failure(smv__tls_conf *sc, long fail_at, long *count) {
-  failer f = {fail_at, 0};
-  smv_allocator hook = {f_malloc, f_realloc, f_free, &f};
+  smv_test_failer f;
+  smv_allocator hook = smv_test_failer_init(&f, fail_at - 1); /* fail_at counts from 1 here */
   smv__alloc ca;
   smv__alloc_init(&ca, &hook);
   smv__tls_client_opts o = {0};
@@ -791,6 +782,7 @@ static int run_with_failure(smv__tls_conf *sc, long fail_at, long *count) {
     print_error("allocation %ld failed: %s (%d)\n", fail_at, smv_errname(rc), rc);
   assert_true(rc == 0 || rc == SMV_ERR_NOMEM);
   assert_int_equal(ca.current, 0);
+  assert_int_equal(f.live, 0);
   *count = f.count;
   return rc;
 }

@@ -1,6 +1,7 @@
-/* The I/O driver's internal structures: the client (what lives across flows), connections, DNS. */
-#ifndef SMV_IO_INTERNAL_H
-#define SMV_IO_INTERNAL_H
+/* One TCP connection of a client, plain or through TLS, bound to the flow's path, and the client's
+ * keep-alive pool. */
+#ifndef SMV_IO_CONN_H
+#define SMV_IO_CONN_H
 
 #include <stdint.h>
 #include <sys/socket.h>
@@ -8,24 +9,9 @@
 
 #include "core/alloc.h"
 #include "io/tls.h"
+#include "io/client.h"
 #include "platform.h"
 #include "smv.h"
-
-typedef struct smv__conn smv__conn;
-
-struct smv_client {
-  uv_loop_t *loop;
-  smv__alloc alloc;
-  smv__tls_conf *tls;           /* made on first https use: trusting the store costs nothing before */
-  smv_client_options opts;
-  char *cacert_file, *ca_dir;
-  smv__platform platform;
-  smv__conn *idle;              /* keep-alive pool: connections between flows/hops */
-  unsigned nidle;
-  struct smv_flow *flows;       /* running flows (cancelled on free) */
-  int freeing;
-  unsigned pending_closes;      /* handles still closing: memory is released when this reaches 0 */
-};
 
 /* ---- Connections (conn.c) ------------------------------------------------------------------------ */
 typedef struct smv__conn_events {
@@ -82,11 +68,4 @@ void smv__conn_close(smv__conn *c);
 void smv__conn_pool_put(smv__conn *c);
 smv__conn *smv__conn_pool_take(smv_client *cl, const char *key);
 void smv__conn_pool_clear(smv_client *cl);
-/* Counts memory that waits for libuv close callbacks (connections, flows, DNS channels); the last one
- * releases a client that smv_client_free was called on. */
-void smv__client_close_begin(smv_client *cl);
-void smv__client_close_end(smv_client *cl);
-/* Makes the client's TLS conf if it has none. */
-int smv__client_tls(smv_client *cl, smv__tls_conf **out);
-
 #endif
