@@ -12,7 +12,13 @@ int smv__cli_demo(int argc, char **argv);
 int smv__cli_demo_netns(int argc, char **argv);
 int smv__cli_testserver(int argc, char **argv);
 
+/* How the HAR is written: what it may show, and the TLS versions the client allowed. */
+typedef struct smv__har_opts {
+  int show_secrets;             /* 0: URLs, Locations and cookies redacted as the trace is */
+  int tls_min, tls_max;         /* 12 or 13 */
+} smv__har_opts;
+
 /* Writes the flow's chain as a HAR 1.2 file. Returns 0 or -1 with errno. */
-int smv__har_write(const char *path, const smv_result *r);
+int smv__har_write(const char *path, const smv_result *r, const smv__har_opts *o);
 
 #endif

@@ -14,6 +14,7 @@ typedef struct cli_run {
   int json, verbose, exit_code, done;
   const char *har, *url;
   int report;
+  smv__har_opts har_opts;
 } cli_run;
 
 static void help(FILE *f, int report) {
@@ -24,7 +25,9 @@ static void help(FILE *f, int report) {
     "  --dns IP[,IP]         DNS servers of the path (default: the path's own)\n"
     "  --cacert FILE         trust these PEM roots instead of the system store\n"
     "  --capath DIR          the system store's directory (default /etc/ssl/certs)\n"
-    "  --return-url URL      stop when a redirect points at URL (not fetched)\n"
+    "  --return-url URL      stop when a redirect points at URL (not fetched); an OAuth\n"
+    "                        redirect_uri's code, state or error go into the result\n"
+    "  --state S             the OAuth state the return URL must carry (RFC 6749 10.12)\n"
     "  --max-redirects N     default 10 (at most 64)\n"
     "  --max-time S          whole-flow deadline in seconds (default 30)\n"
     "  --connect-timeout S   per connection: DNS + TCP + TLS (default 10)\n"
@@ -35,9 +38,14 @@ static void help(FILE *f, int report) {
     "  --allow-vpn-bypass    a VPN that is up does not fail the flow when the socket is bound to\n"
     "                        the cellular interface\n"
     "  --no-resume           no TLS session resumption (benchmarks)\n"
+    "  --tls-min 1.2|1.3     lowest TLS version offered (default 1.2)\n"
+    "  --tls-max 1.2|1.3     highest TLS version offered (default 1.3)\n"
+    "  -4, --ipv4            connect over IPv4 only\n"
+    "  -6, --ipv6            connect over IPv6 only\n"
     "  --json                print the result object on stdout\n"
-    "  -v                    hop-by-hop trace on stderr (no token unless --show-secrets)\n"
-    "  --show-secrets        let the trace show tokens and cookies\n"
+    "  -v                    hop-by-hop trace on stderr (no token, code, state or query\n"
+    "                        value unless --show-secrets)\n"
+    "  --show-secrets        let the trace and the HAR show tokens, OAuth values and cookies\n"
     "  --har FILE            write the chain as a HAR 1.2 file\n"
     "%s"
     "exit: 0 done, 2 usage, 3 no carrier path, 4 DNS, 5 connect, 6 TLS, 7 HTTP, 8 redirect policy,\n"
@@ -96,7 +104,7 @@ static void on_done(smv_flow *flow, const smv_result *r, void *ud) {
   if (r->outcome == SMV_OUTCOME_ERROR)
     run->exit_code = smv_exit_code(r->error ? r->error : SMV_ERR_INTERNAL);
   else if (r->outcome == SMV_OUTCOME_SERVICE_ERROR)
-    run->exit_code = 9;
+    run->exit_code = smv_exit_code(r->error ? r->error : SMV_ERR_SERVICE_ERROR);
   else
     run->exit_code = 0;
   if (run->json) {
@@ -113,14 +121,16 @@ static void on_done(smv_flow *flow, const smv_result *r, void *ud) {
   } else if (!run->report) {
     if (r->outcome == SMV_OUTCOME_ERROR)
       printf("error %s: %s\n", smv_errname(r->error), r->error_message ? r->error_message : smv_strerror(r->error));
+    else if (r->outcome == SMV_OUTCOME_SERVICE_ERROR)
+      printf("service_error %s %d %s\n", smv_errname(r->error ? r->error : SMV_ERR_SERVICE_ERROR),
+             r->http_status, r->final_url ? r->final_url : "");
     else
-      printf("%s %d %s\n", r->outcome == SMV_OUTCOME_RETURN_URL ? "return_url" :
-             r->outcome == SMV_OUTCOME_COMPLETED ? "completed" : "service_error",
+      printf("%s %d %s\n", r->outcome == SMV_OUTCOME_RETURN_URL ? "return_url" : "completed",
              r->http_status, r->final_url ? r->final_url : "");
   }
   if (r->outcome == SMV_OUTCOME_ERROR && !run->json)
     fprintf(stderr, "smv: %s: %s\n", smv_errname(r->error), r->error_message ? r->error_message : smv_strerror(r->error));
-  if (run->har && smv__har_write(run->har, r) != 0) {
+  if (run->har && smv__har_write(run->har, r, &run->har_opts) != 0) {
     fprintf(stderr, "smv: cannot write %s: %s\n", run->har, strerror(errno));
     if (run->exit_code == 0) run->exit_code = 1;
   }
@@ -128,7 +138,8 @@ static void on_done(smv_flow *flow, const smv_result *r, void *ud) {
 
 int smv__cli_follow(int argc, char **argv, int report) {
   enum { O_IF = 256, O_CARRIER, O_DNS, O_CACERT, O_RET, O_MAXRED, O_MAXTIME, O_CTIMEOUT, O_RTIMEOUT,
-         O_NOHTTP, O_CAPATH, O_JSON, O_SECRETS, O_HAR, O_CTYPE, O_MAXHDR, O_MAXBODY, O_VPN, O_NORESUME };
+         O_NOHTTP, O_CAPATH, O_JSON, O_SECRETS, O_HAR, O_CTYPE, O_MAXHDR, O_MAXBODY, O_VPN, O_NORESUME,
+         O_STATE, O_TLSMIN, O_TLSMAX };
   static const struct option opts[] = {
     {"interface", required_argument, 0, O_IF}, {"carrier", required_argument, 0, O_CARRIER},
     {"dns", required_argument, 0, O_DNS}, {"cacert", required_argument, 0, O_CACERT}, {"capath", required_argument, 0, O_CAPATH},
@@ -140,6 +151,8 @@ int smv__cli_follow(int argc, char **argv, int report) {
     {"request", required_argument, 0, 'X'}, {"content-type", required_argument, 0, O_CTYPE},
     {"max-header-bytes", required_argument, 0, O_MAXHDR}, {"max-body-bytes", required_argument, 0, O_MAXBODY},
     {"allow-vpn-bypass", no_argument, 0, O_VPN}, {"no-resume", no_argument, 0, O_NORESUME},
+    {"state", required_argument, 0, O_STATE}, {"tls-min", required_argument, 0, O_TLSMIN},
+    {"tls-max", required_argument, 0, O_TLSMAX}, {"ipv4", no_argument, 0, '4'}, {"ipv6", no_argument, 0, '6'},
     {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   smv_config cfg;
   smv_config_init(&cfg);
@@ -151,7 +164,7 @@ int smv__cli_follow(int argc, char **argv, int report) {
   int c, rc = 2;
   unsigned long n;
   optind = 1;
-  while ((c = getopt_long(argc, argv, report ? "vhd:X:" : "vh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, report ? "vh46d:X:" : "vh46", opts, NULL)) != -1) {
     switch (c) {
     case O_IF: cfg.interface = optarg; cfg.declared_carrier = 0; break;
     case O_CARRIER: cfg.interface = optarg; cfg.declared_carrier = 1; break;
@@ -183,6 +196,19 @@ int smv__cli_follow(int argc, char **argv, int report) {
     case O_NOHTTP: cfg.no_http = 1; break;
     case O_VPN: cfg.allow_vpn_bypass = 1; break;
     case O_NORESUME: copts.disable_tls_resumption = 1; break;
+    case O_STATE: cfg.state = optarg; break;
+    case O_TLSMIN:
+    case O_TLSMAX: {
+      int v = !strcmp(optarg, "1.2") ? 12 : !strcmp(optarg, "1.3") ? 13 : 0;
+      if (!v) { fprintf(stderr, "smv: --tls-%s: 1.2 or 1.3\n", c == O_TLSMIN ? "min" : "max"); goto out; }
+      *(c == O_TLSMIN ? &copts.tls_min_version : &copts.tls_max_version) = v;
+      break;
+    }
+    case '4':
+    case '6':
+      if (cfg.family && cfg.family != c - '0') { fprintf(stderr, "smv: -4 and -6 exclude each other\n"); goto out; }
+      cfg.family = c - '0';
+      break;
     case O_JSON: run.json = 1; break;
     case O_SECRETS: cfg.show_secrets = 1; break;
     case O_HAR: run.har = optarg; break;
@@ -219,7 +245,18 @@ int smv__cli_follow(int argc, char **argv, int report) {
     cfg.body = data;
     cfg.body_len = data_len;
   }
-  if (run.verbose) cfg.trace = trace;
+  if (copts.tls_min_version > (copts.tls_max_version ? copts.tls_max_version : 13)) {
+    fprintf(stderr, "smv: --tls-min is above --tls-max\n");
+    goto out;
+  }
+  run.har_opts.show_secrets = cfg.show_secrets;
+  run.har_opts.tls_min = copts.tls_min_version ? copts.tls_min_version : 12;
+  run.har_opts.tls_max = copts.tls_max_version ? copts.tls_max_version : 13;
+  if (run.verbose) {
+    cfg.trace = trace;
+    fprintf(stderr, "smv: TLS %s to %s\n", run.har_opts.tls_min == 13 ? "1.3" : "1.2",
+            run.har_opts.tls_max == 12 ? "1.2" : "1.3");
+  }
 
   uv_loop_t loop;
   if (uv_loop_init(&loop) != 0) { rc = 1; goto out; }

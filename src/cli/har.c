@@ -1,5 +1,8 @@
 /* --har FILE: the chain as a HAR 1.2 log (loads in a browser's network panel). Request headers are
- * the ones smv sends on every hop; response headers are as received. */
+ * the ones smv sends on every hop; response headers are as received. A HAR is for people, like the
+ * trace: unless --show-secrets, URLs and Locations are redacted the same way (OAuth code, state,
+ * access_token, the service's tokens) and cookie values are left out. The TLS versions the client
+ * allowed are in the log's "_tls" (HAR 1.2 allows custom fields that start with an underscore). */
 #include <cJSON.h>
 #include <errno.h>
 #include <stdio.h>
@@ -8,6 +11,9 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/redact.h"
+
+#define SMV__HAR_URL_MAX 8192
 
 static void iso8601(double unix_ms, char *buf, size_t cap) {
   time_t t = (time_t)(unix_ms / 1000);
@@ -17,21 +23,37 @@ static void iso8601(double unix_ms, char *buf, size_t cap) {
   snprintf(buf + n, cap - n, ".%03dZ", (int)((long long)unix_ms % 1000));
 }
 
-static cJSON *header(const char *name, const char *value, size_t vlen) {
+/* A URL or a header value as the HAR may show it. */
+static void shown(const smv__har_opts *o, const char *in, char *out, size_t cap) {
+  if (o->show_secrets) snprintf(out, cap, "%s", in);
+  else smv__redact(in, out, cap);
+}
+
+static cJSON *header(const smv__har_opts *o, const char *name, const char *value, size_t vlen) {
   cJSON *h = cJSON_CreateObject();
   if (!h) return NULL;
   cJSON_AddStringToObject(h, "name", name);
-  char buf[8192];
+  char buf[8192], clean[8192];
   if (vlen >= sizeof(buf)) vlen = sizeof(buf) - 1;
   memcpy(buf, value, vlen);
   buf[vlen] = '\0';
-  cJSON_AddStringToObject(h, "value", buf);
+  if (!o->show_secrets && (!strcasecmp(name, "set-cookie") || !strcasecmp(name, "cookie")))
+    snprintf(clean, sizeof(clean), "<redacted>");
+  else
+    shown(o, buf, clean, sizeof(clean));
+  cJSON_AddStringToObject(h, "value", clean);
   return h;
+}
+
+static void add_url(const smv__har_opts *o, cJSON *obj, const char *key, const char *url) {
+  char clean[SMV__HAR_URL_MAX];
+  shown(o, url ? url : "", clean, sizeof(clean));
+  cJSON_AddStringToObject(obj, key, clean);
 }
 
 static double t(double v) { return v < 0 ? -1 : (double)(long)(v * 1000 + 0.5) / 1000; }
 
-int smv__har_write(const char *path, const smv_result *r) {
+int smv__har_write(const char *path, const smv_result *r, const smv__har_opts *o) {
   cJSON *root = cJSON_CreateObject();
   if (!root) { errno = ENOMEM; return -1; }
   cJSON *log = cJSON_AddObjectToObject(root, "log");
@@ -41,13 +63,16 @@ int smv__har_write(const char *path, const smv_result *r) {
   char ver[32];
   snprintf(ver, sizeof(ver), "%d.%d.%d", SMV_VERSION_MAJOR, SMV_VERSION_MINOR, SMV_VERSION_PATCH);
   cJSON_AddStringToObject(creator, "version", ver);
+  cJSON *tls = cJSON_AddObjectToObject(log, "_tls");
+  cJSON_AddStringToObject(tls, "min", o->tls_min == 13 ? "1.3" : "1.2");
+  cJSON_AddStringToObject(tls, "max", o->tls_max == 12 ? "1.2" : "1.3");
   cJSON *pages = cJSON_AddArrayToObject(log, "pages");
   cJSON *page = cJSON_CreateObject();
   char when[40];
   iso8601(r->started_unix_ms, when, sizeof(when));
   cJSON_AddStringToObject(page, "startedDateTime", when);
   cJSON_AddStringToObject(page, "id", "flow");
-  cJSON_AddStringToObject(page, "title", r->hop_count ? r->hops[0].url : "smv flow");
+  add_url(o, page, "title", r->hop_count ? r->hops[0].url : "smv flow");
   cJSON *pt = cJSON_AddObjectToObject(page, "pageTimings");
   cJSON_AddNumberToObject(pt, "onLoad", t(r->stats.ms));
   cJSON_AddItemToArray(pages, page);
@@ -61,11 +86,11 @@ int smv__har_write(const char *path, const smv_result *r) {
     cJSON_AddNumberToObject(e, "time", t(h->ms));
     cJSON *rq = cJSON_AddObjectToObject(e, "request");
     cJSON_AddStringToObject(rq, "method", h->method ? h->method : "GET");
-    cJSON_AddStringToObject(rq, "url", h->url ? h->url : "");
+    add_url(o, rq, "url", h->url);
     cJSON_AddStringToObject(rq, "httpVersion", "HTTP/1.1");
     cJSON_AddArrayToObject(rq, "cookies");
     cJSON *rqh = cJSON_AddArrayToObject(rq, "headers");
-    cJSON_AddItemToArray(rqh, header("User-Agent", "smv/0.1", 7));
+    cJSON_AddItemToArray(rqh, header(o, "User-Agent", "smv/0.1", 7));
     cJSON_AddArrayToObject(rq, "queryString");
     cJSON_AddNumberToObject(rq, "headersSize", -1);
     cJSON_AddNumberToObject(rq, "bodySize", -1);
@@ -89,7 +114,7 @@ int smv__har_write(const char *path, const smv_result *r) {
         name[nn] = '\0';
         const char *v = colon + 1;
         while (v < line + len && *v == ' ') v++;
-        cJSON_AddItemToArray(rsh, header(name, v, (size_t)(line + len - v)));
+        cJSON_AddItemToArray(rsh, header(o, name, v, (size_t)(line + len - v)));
         if (!strcasecmp(name, "content-type")) {
           size_t vn = (size_t)(line + len - v);
           if (vn >= sizeof(mimebuf)) vn = sizeof(mimebuf) - 1;
@@ -103,7 +128,7 @@ int smv__har_write(const char *path, const smv_result *r) {
     cJSON *content = cJSON_AddObjectToObject(rs, "content");
     cJSON_AddNumberToObject(content, "size", (double)h->body_bytes);
     cJSON_AddStringToObject(content, "mimeType", mime);
-    cJSON_AddStringToObject(rs, "redirectURL", h->location ? h->location : "");
+    add_url(o, rs, "redirectURL", h->location);
     cJSON_AddNumberToObject(rs, "headersSize", -1);
     cJSON_AddNumberToObject(rs, "bodySize", (double)h->body_bytes);
     cJSON_AddObjectToObject(e, "cache");

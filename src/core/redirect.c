@@ -107,8 +107,10 @@ static int media_type_is(const char *v, size_t len, const char *type) {
 int smv__redirect_header(smv__redirect *r, const char *name, size_t name_len, const char *value,
                          size_t value_len) {
   if (smv__http_name_is(name, name_len, "content-type")) {
-    r->html = media_type_is(value, value_len, "text/html") ||
-              media_type_is(value, value_len, "application/xhtml+xml");
+    /* Content-Type is a singleton (RFC 9110 8.3); if a response sends it twice, one HTML value is
+     * enough to call it a page (fail closed: a page is never reported as a completed flow). */
+    r->html |= media_type_is(value, value_len, "text/html") ||
+               media_type_is(value, value_len, "application/xhtml+xml");
     return 0;
   }
   if (!smv__http_name_is(name, name_len, "location")) return 0;

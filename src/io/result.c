@@ -25,7 +25,9 @@ char *smv_result_json(const smv_result *r, int pretty) {
   cJSON *o = cJSON_CreateObject();
   if (!o) goto done;
   cJSON_AddStringToObject(o, "outcome", outcome_name(r->outcome));
-  if (r->outcome == SMV_OUTCOME_ERROR) {
+  /* An error says what went wrong; a service error says which (a 4xx/5xx, an OAuth error, a page
+   * that needs the user), with the same object. */
+  if (r->outcome == SMV_OUTCOME_ERROR || (r->outcome == SMV_OUTCOME_SERVICE_ERROR && r->error)) {
     cJSON *e = cJSON_AddObjectToObject(o, "error");
     if (e) {
       cJSON_AddStringToObject(e, "code", smv_errname(r->error));

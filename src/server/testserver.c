@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -271,6 +272,8 @@ static void ts_answer(smv__testserver *ts, smv__srv_response *res, const cJSON *
   }
   const cJSON *json = cJSON_GetObjectItemCaseSensitive(route, "json");
   const cJSON *body = cJSON_GetObjectItemCaseSensitive(route, "body");
+  int typed = 0; /* the route names its own Content-Type: no default beside it */
+  cJSON_ArrayForEach(h, hdrs) typed |= h->string && !strcasecmp(h->string, "content-type");
   char *text = NULL;
   if (json) {
     char *printed = cJSON_PrintUnformatted(json);
@@ -278,10 +281,10 @@ static void ts_answer(smv__testserver *ts, smv__srv_response *res, const cJSON *
       text = ts_expand(ts, req, printed);
       cJSON_free(printed);
     }
-    smv__srv_response_add_header(res, "Content-Type", "application/json");
+    if (!typed) smv__srv_response_add_header(res, "Content-Type", "application/json");
   } else if (cJSON_IsString(body)) {
     text = ts_expand(ts, req, body->valuestring);
-    smv__srv_response_add_header(res, "Content-Type", "text/plain");
+    if (!typed) smv__srv_response_add_header(res, "Content-Type", "text/plain");
   }
   if (text) smv__srv_response_set_body(res, text, strlen(text));
   free(text);

@@ -340,6 +340,11 @@ static void test_interaction_required(void **s) {
   assert_int_equal(start_pol(AUTHZ, &pol), 0);
   assert_int_equal(respond(200, &act, xhtml), 0);
   assert_int_equal(R.outcome_error, SMV_ERR_INTERACTION_REQUIRED);
+  /* a Content-Type sent twice: one HTML value makes it a page */
+  const char *both[] = {"Content-Type: application/json", "Content-Type: text/html", NULL};
+  assert_int_equal(start_pol(AUTHZ, &pol), 0);
+  assert_int_equal(respond(200, &act, both), 0);
+  assert_int_equal(R.outcome_error, SMV_ERR_INTERACTION_REQUIRED);
   /* a JSON answer completes as before */
   assert_int_equal(start_pol(AUTHZ, &pol), 0);
   assert_int_equal(respond(200, &act, json), 0);
