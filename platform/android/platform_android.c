@@ -108,11 +108,6 @@ static int android_snapshot(void *ud, smv__snapshot *out) {
   return SMV_OK;
 }
 
-static int android_choose(void *ud, const smv__snapshot *snap, const smv__choose_opts *opts, smv__verdict *out) {
-  (void)ud;
-  return smv__path_choose(snap, opts, out);
-}
-
 static int android_bind(void *ud, const smv__path *path, int fd) {
   (void)ud;
   /* Handle 0 would mean "clear the binding", i.e. the default network: exactly what must not happen. */
@@ -226,7 +221,6 @@ static const smv__platform_ops android_ops = {
   .version = SMV__PLATFORM_OPS_VERSION,
   .name = "android",
   .snapshot = android_snapshot,
-  .choose = android_choose,
   .bind_socket = android_bind,
   .check_local = smv__check_local_generic,
   .dns_servers = android_dns,

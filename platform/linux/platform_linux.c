@@ -7,11 +7,6 @@ static int linux_snapshot(void *ud, smv__snapshot *out) {
   return smv__linux_snapshot(out);
 }
 
-static int linux_choose(void *ud, const smv__snapshot *snap, const smv__choose_opts *opts, smv__verdict *out) {
-  (void)ud;
-  return smv__path_choose(snap, opts, out);
-}
-
 static int linux_dns(void *ud, const smv__path *path, const char *override_csv, smv__dns_list *out) {
   (void)ud;
   return smv__dns_servers_generic(path, override_csv, NULL, out);
@@ -21,7 +16,6 @@ static const smv__platform_ops linux_ops = {
   .version = SMV__PLATFORM_OPS_VERSION,
   .name = "linux",
   .snapshot = linux_snapshot,
-  .choose = linux_choose,
   .bind_socket = smv__bind_to_device,
   .check_local = smv__check_local_generic,
   .dns_servers = linux_dns,

@@ -38,35 +38,15 @@ static int modem_snapshot(void *ud, smv__snapshot *out) {
   return rc;
 }
 
-static int modem_choose(void *ud, const smv__snapshot *snap, const smv__choose_opts *opts, smv__verdict *out) {
+/* The configured WAN interface is the carrier path by the platform's declaration, and nothing else
+ * is ever discovered (the chooser applies both: src/core/path_choose.c). */
+static void modem_choose_defaults(void *ud, smv__choose_opts *o) {
   (void)ud;
   modem_config c;
   config(&c);
-  if (opts->interface && opts->interface[0] && strcmp(opts->interface, c.ifname) != 0)
-    return smv__path_choose(snap, opts, out);
-  if (!c.ifname[0]) {
-    memset(out, 0, sizeof(*out));
-    out->index = -1;
-    out->err = SMV_ERR_NO_CARRIER_PATH;
-    snprintf(out->evidence, sizeof(out->evidence),
-             "modem platform: no WAN interface configured (SMV_MODEM_IF or the firmware's configuration)");
-    return out->err;
-  }
-  smv__choose_opts declared = *opts;
-  declared.interface = c.ifname;
-  declared.declared_carrier = 1;
-  int rc = smv__path_choose(snap, &declared, out);
-  if (rc == SMV_OK) {
-    char tail[SMV__VERDICT_TEXT_LEN];
-    snprintf(tail, sizeof(tail), "%s", out->evidence);
-    char *user = strstr(tail, "; declared a carrier path (--carrier)");
-    if (user) *user = '\0'; /* the configuration declared it, not the user */
-    snprintf(out->evidence, sizeof(out->evidence), "configured WAN interface (modem platform): %.440s", tail);
-    /* Configured is not the same as the user's --carrier: the result reports it as the modem's own. */
-    out->declared = 0;
-    out->cls = SMV_PATH_CELLULAR;
-  }
-  return rc;
+  snprintf(o->configured, sizeof(o->configured), "%s", c.ifname);
+  o->configured_only = 1;
+  o->platform = "modem";
 }
 
 static int modem_dns(void *ud, const smv__path *path, const char *override_csv, smv__dns_list *out) {
@@ -86,7 +66,7 @@ static const smv__platform_ops modem_ops = {
   .version = SMV__PLATFORM_OPS_VERSION,
   .name = "modem",
   .snapshot = modem_snapshot,
-  .choose = modem_choose,
+  .choose_defaults = modem_choose_defaults,
   .bind_socket = smv__bind_to_device,
   .check_local = smv__check_local_generic,
   .dns_servers = modem_dns,

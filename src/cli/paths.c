@@ -110,7 +110,7 @@ static int print_json(const smv__snapshot *snap, const smv__verdict *v, const sm
 int smv__cli_paths(int argc, char **argv) {
   int json = 0;
   const char *snapshot_file = NULL, *dns = NULL;
-  smv__choose_opts opts = {NULL, 0, 0};
+  smv__choose_opts opts = {.interface = NULL};
   /* argv[0] is the subcommand ("paths"). */
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -156,7 +156,7 @@ int smv__cli_paths(int argc, char **argv) {
 
   static smv__verdict v;
   if (snapshot_file) smv__path_choose(&snap, &opts, &v); /* a recording has no platform defaults */
-  else plat.ops->choose(plat.user_data, &snap, &opts, &v);
+  else smv__platform_choose(&plat, &snap, &opts, &v);
   smv__dns_list servers;
   memset(&servers, 0, sizeof(servers));
   int dns_rc = SMV_ERR_DNS_NO_SERVERS;

@@ -688,7 +688,8 @@ static void hop_start(smv_flow *f) {
   if (rc) { finish(f, rc, "out of memory"); return; }
   smv_hop *h = cur_hop(f);
   const smv__url *u = f->redir.current;
-  if (f->watching && f->watch.lost) {
+  /* The path's events may not have reached the loop yet: look now, before anything is sent. */
+  if (f->watching && (f->watch.lost || cl->platform.ops->watch_process(cl->platform.user_data, &f->watch) != SMV_OK)) {
     finish(f, SMV_ERR_PATH_LOST, "%s", f->watch.reason);
     return;
   }
@@ -761,8 +762,12 @@ static int choose_path(smv_flow *f) {
   memset(&v, 0, sizeof(v));
   int rc = p->ops->snapshot(p->user_data, snap);
   if (rc == 0) {
-    smv__choose_opts o = {f->cfg.interface, f->cfg.declared_carrier, f->cfg.allow_vpn_bypass};
-    rc = p->ops->choose(p->user_data, snap, &o, &v);
+    smv__choose_opts o;
+    memset(&o, 0, sizeof(o));
+    o.interface = f->cfg.interface;
+    o.declared_carrier = f->cfg.declared_carrier;
+    o.allow_vpn_bypass = f->cfg.allow_vpn_bypass;
+    rc = smv__platform_choose(p, snap, &o, &v);
   }
   smv__free(&cl->alloc, snap);
   snprintf(f->result.path.evidence, sizeof(f->result.path.evidence), "%s", v.evidence);

@@ -592,4 +592,16 @@ void smv__testserver_free(smv__testserver *ts) {
   free(ts);
 }
 
+uint64_t smv__testserver_connections(const smv__testserver *ts) {
+  smv__srv_stats st;
+  smv__server_stats(ts->srv, &st);
+  return st.accepted;
+}
+
+uint64_t smv__testserver_requests(const smv__testserver *ts) {
+  smv__srv_stats st;
+  smv__server_stats(ts->srv, &st);
+  return st.requests;
+}
+
 int smv__testserver_forget_sessions(smv__testserver *ts) { return smv__server_forget_sessions(ts->srv); }

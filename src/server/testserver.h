@@ -70,6 +70,9 @@ const char *smv__testserver_ready_json(const smv__testserver *ts);
 void smv__testserver_stop(smv__testserver *ts, void (*done)(void *data), void *data);
 /* After stop's done (or if the loop never ran). */
 void smv__testserver_free(smv__testserver *ts);
+/* Connections accepted and requests answered so far (tests: what reached the server). */
+uint64_t smv__testserver_connections(const smv__testserver *ts);
+uint64_t smv__testserver_requests(const smv__testserver *ts);
 /* TLS sessions issued so far stop resuming: a client's next offer is refused. */
 int smv__testserver_forget_sessions(smv__testserver *ts);
 

@@ -82,9 +82,9 @@ static void check_layout(const char *file) {
   cJSON_ArrayForEach(e, cJSON_GetObjectItem(expect, "verdicts")) {
     const cJSON *ifc = cJSON_GetObjectItem(e, "interface"), *chosen = cJSON_GetObjectItem(e, "chosen");
     const cJSON *has = cJSON_GetObjectItem(e, "evidence_has");
-    smv__choose_opts o = {cJSON_IsString(ifc) ? ifc->valuestring : NULL,
-                          cJSON_IsTrue(cJSON_GetObjectItem(e, "declared")),
-                          cJSON_IsTrue(cJSON_GetObjectItem(e, "allow_vpn_bypass"))};
+    smv__choose_opts o = {.interface = cJSON_IsString(ifc) ? ifc->valuestring : NULL,
+                          .declared_carrier = cJSON_IsTrue(cJSON_GetObjectItem(e, "declared")),
+                          .allow_vpn_bypass = cJSON_IsTrue(cJSON_GetObjectItem(e, "allow_vpn_bypass"))};
     smv__verdict v;
     int rc = smv__path_choose(&snap, &o, &v);
     assert_int_equal(rc, v.err);
@@ -175,14 +175,14 @@ static void test_never_falls_back(void **state) {
   smv__verdict v;
   /* The named cellular interface goes down: the answer is an error, not the WiFi that is up. */
   s.paths[1].flags &= ~0x1u;
-  smv__choose_opts named = {"rmnet_data0", 0, 0};
+  smv__choose_opts named = {.interface = "rmnet_data0"};
   assert_int_equal(smv__path_choose(&s, &named, &v), SMV_ERR_PATH_DOWN);
   assert_int_equal(v.index, 1);
   smv__choose_opts any = {0};
   assert_int_equal(smv__path_choose(&s, &any, &v), SMV_ERR_PATH_DOWN);
   assert_non_null(strstr(v.evidence, "administratively down"));
   /* A declared carrier that is down is down too. */
-  smv__choose_opts decl = {"rmnet_data0", 1, 0};
+  smv__choose_opts decl = {.interface = "rmnet_data0", .declared_carrier = 1};
   assert_int_equal(smv__path_choose(&s, &decl, &v), SMV_ERR_PATH_DOWN);
 }
 
@@ -213,9 +213,50 @@ static void test_declared_needs_a_name(void **state) {
   (void)state;
   smv__snapshot s;
   load("ethernet_only.json", &s, NULL);
-  smv__choose_opts o = {NULL, 1, 0};
+  smv__choose_opts o = {.declared_carrier = 1};
   smv__verdict v;
   assert_int_equal(smv__path_choose(&s, &o, &v), SMV_ERR_INVALID_ARG);
+}
+
+/* The platform's configured carrier interface (the modem platform's WAN): chosen as the platform's
+ * declaration (cellular, not "declared" by the user), whatever it looks like; with configured_only,
+ * nothing is ever discovered. */
+static void test_configured_interface(void **state) {
+  (void)state;
+  smv__snapshot s;
+  load("ethernet_only.json", &s, NULL);
+  const char *eth = s.paths[1].name;
+  smv__choose_opts o = {.configured_only = 1, .platform = "modem"};
+  snprintf(o.configured, sizeof(o.configured), "%s", eth);
+  smv__verdict v;
+  assert_int_equal(smv__path_choose(&s, &o, &v), SMV_OK);
+  assert_string_equal(v.path.name, eth);
+  assert_int_equal(v.cls, SMV_PATH_CELLULAR);
+  assert_int_equal(v.declared, 0);
+  assert_non_null(strstr(v.evidence, "configured WAN interface (modem platform): "));
+  assert_null(strstr(v.evidence, "--carrier"));
+  /* configured but down: refused, never something else */
+  s.paths[1].flags &= ~0x1u;
+  assert_int_equal(smv__path_choose(&s, &o, &v), SMV_ERR_PATH_DOWN);
+  assert_non_null(strstr(v.evidence, "configured carrier"));
+  s.paths[1].flags |= 0x1u;
+  /* nothing configured on a configured-only platform */
+  o.configured[0] = '\0';
+  assert_int_equal(smv__path_choose(&s, &o, &v), SMV_ERR_NO_CARRIER_PATH);
+  assert_non_null(strstr(v.evidence, "modem platform: no WAN interface configured"));
+  /* an interface the user names goes through the usual rules */
+  snprintf(o.configured, sizeof(o.configured), "%s", eth);
+  o.interface = "lo";
+  assert_int_equal(smv__path_choose(&s, &o, &v), SMV_ERR_PATH_NOT_CELLULAR);
+  o.declared_carrier = 1;
+  assert_int_equal(smv__path_choose(&s, &o, &v), SMV_OK);
+  assert_int_equal(v.declared, 1);
+  /* naming the configured one is the configured one */
+  smv__choose_opts same = {.interface = eth, .configured_only = 1};
+  snprintf(same.configured, sizeof(same.configured), "%s", eth);
+  assert_int_equal(smv__path_choose(&s, &same, &v), SMV_OK);
+  assert_int_equal(v.cls, SMV_PATH_CELLULAR);
+  assert_int_equal(v.declared, 0);
 }
 
 static void test_json_round_trip(void **state) {
@@ -260,6 +301,7 @@ int main(void) {
     cmocka_unit_test(test_never_falls_back),
     cmocka_unit_test(test_names_are_weak),
     cmocka_unit_test(test_declared_needs_a_name),
+    cmocka_unit_test(test_configured_interface),
     cmocka_unit_test(test_json_round_trip),
     cmocka_unit_test(test_local_address_membership),
   };

@@ -50,7 +50,9 @@ static void test_ops_table(void **state) {
   assert_non_null(plat.ops);
   assert_int_equal(plat.ops->version, SMV__PLATFORM_OPS_VERSION);
   assert_non_null(plat.ops->snapshot);
-  assert_non_null(plat.ops->choose);
+  /* Linux and Android discover the path; only the modem platform brings a configured one. */
+  if (strcmp(plat.ops->name, "modem") == 0) assert_non_null(plat.ops->choose_defaults);
+  else assert_null(plat.ops->choose_defaults);
   assert_non_null(plat.ops->bind_socket);
   assert_non_null(plat.ops->check_local);
   assert_non_null(plat.ops->dns_servers);
@@ -82,16 +84,16 @@ static void test_declared_lo_is_chosen(void **state) {
   (void)state;
   static smv__snapshot s;
   assert_int_equal(plat.ops->snapshot(plat.user_data, &s), SMV_OK);
-  smv__choose_opts o = {"lo", 1, 0};
+  smv__choose_opts o = {.interface = "lo", .declared_carrier = 1};
   smv__verdict v;
-  assert_int_equal(plat.ops->choose(plat.user_data, &s, &o, &v), SMV_OK);
+  assert_int_equal(smv__platform_choose(&plat, &s, &o, &v), SMV_OK);
   assert_string_equal(v.path.name, "lo");
   assert_int_equal(v.declared, 1);
   assert_int_equal(v.cls, SMV_PATH_LOOPBACK);
   assert_non_null(strstr(v.evidence, "declared"));
   /* Not declared, lo is refused: it is no cellular path. */
-  smv__choose_opts plain = {"lo", 0, 0};
-  assert_int_equal(plat.ops->choose(plat.user_data, &s, &plain, &v), SMV_ERR_PATH_NOT_CELLULAR);
+  smv__choose_opts plain = {.interface = "lo"};
+  assert_int_equal(smv__platform_choose(&plat, &s, &plain, &v), SMV_ERR_PATH_NOT_CELLULAR);
 }
 
 static int listener(int *port) {

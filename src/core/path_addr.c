@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "platform.h"
+#include "core/path.h"
 
 void smv__addr_format(const smv__addr *a, char *buf, size_t len) {
   if (len == 0) return;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "platform.h"
+#include "core/path.h"
 
 static const struct {
   const char *name;

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "platform.h"
+#include "core/path.h"
 
 typedef struct signal {
   smv_path_class cls;
@@ -264,4 +264,17 @@ void smv__classification_text(const smv__classification *c, char *buf, size_t le
     if (n < 0) break;
     used += (size_t)n;
   }
+}
+
+const char *smv_path_class_name(smv_path_class c) {
+  switch (c) {
+  case SMV_PATH_CELLULAR: return "cellular";
+  case SMV_PATH_WIFI: return "wifi";
+  case SMV_PATH_ETHERNET: return "ethernet";
+  case SMV_PATH_VPN: return "vpn";
+  case SMV_PATH_TETHERED: return "tethered";
+  case SMV_PATH_LOOPBACK: return "loopback";
+  case SMV_PATH_UNKNOWN: break;
+  }
+  return "unknown";
 }
