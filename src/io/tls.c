@@ -65,9 +65,8 @@ struct smv__tls {
   int out_lent;          /* the driver holds a pointer into out: do not move it */
   char *key;             /* "host:port" (client) */
   size_t host_len;       /* key[0..host_len) is the host */
-  int host_is_ip;        /* an IP literal: only an iPAddress SAN may match it */
-  uint8_t ip[16];        /* that address, in network order (4 or 16 bytes) */
-  size_t ip_len;
+  uint8_t ip[16];        /* an IP literal host, in network order: only an iPAddress SAN may match it */
+  size_t ip_len;         /* 4 or 16; 0 for a DNS name */
   int done;
   int resumed;
   int psk_only;          /* offered its ticket with psk_ke alone (no key share, no full fallback) */
@@ -502,7 +501,7 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
   /* An address is vouched for only by an iPAddress SAN (RFC 9525 section 6.3, which replaced RFC
    * 6125; CA/Browser Forum BR 7.1.2.7.12), as curl, Python and browsers hold. mbedTLS also accepts
    * the address's text in a dNSName SAN, or in the subject CN when there is no SAN at all. */
-  if (depth == 0 && t->host_is_ip && !san_has_ip(t, crt)) *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+  if (depth == 0 && t->ip_len && !san_has_ip(t, crt)) *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
   t->flags |= *flags;
   return 0;
 }
@@ -631,7 +630,6 @@ int smv__tls_new(smv__tls_conf *c, const char *host, unsigned port, smv__tls **o
     hostname[t->host_len] = '\0';
     if (inet_pton(AF_INET, hostname, t->ip) == 1) t->ip_len = 4;
     else if (inet_pton(AF_INET6, hostname, t->ip) == 1) t->ip_len = 16;
-    t->host_is_ip = t->ip_len != 0;
     /* Sets both SNI and the name (or, for an IP literal, the address: 3.6 matches it against the
      * certificate's iPAddress SANs) that the chain must carry. */
     int mrc = mbedtls_ssl_set_hostname(&t->ssl, hostname);

@@ -283,7 +283,12 @@ class Server:
             with open(conf, "w") as f:
                 f.write(nginx_conf(c, self, chain, key))
             self._spawn(["nginx", "-p", self.work, "-c", conf, "-e", os.path.join(self.work, "error.log")])
-            return self._wait(lambda: port_open(self.port) and (not self.b2 or port_open(self.b2)))
+            # nginx says nothing when it listens: the ports answer, and it is still running (a
+            # port that a parallel case took in between would answer too, but nginx would exit)
+            if not self._wait(lambda: port_open(self.port) and (not self.b2 or port_open(self.b2))):
+                return False
+            time.sleep(0.05)
+            return self.proc.poll() is None
         raise ValueError(self.stack)
 
     def url(self):
