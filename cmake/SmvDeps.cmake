@@ -83,7 +83,8 @@ endforeach()
 
 # Fixes we apply to the pinned sources, each one reasoned here and checked to apply exactly: a fix
 # whose anchor text is gone (a new upstream version) stops the configuration rather than vanish.
-# smv_dep_fix(FILE WHAT OLD NEW): replaces OLD by NEW in FILE once (nothing when NEW is already there).
+# smv_dep_fix(FILE WHAT OLD NEW): replaces OLD, which must occur exactly once, by NEW in FILE (nothing
+# when NEW is already there).
 function(smv_dep_fix file what old new)
   file(READ "${file}" _src)
   string(FIND "${_src}" "${new}" _done)
@@ -91,8 +92,9 @@ function(smv_dep_fix file what old new)
     return()
   endif()
   string(FIND "${_src}" "${old}" _at)
-  if(_at EQUAL -1)
-    message(FATAL_ERROR "smv: the mbedTLS fix '${what}' no longer applies to ${file}")
+  string(FIND "${_src}" "${old}" _last REVERSE)
+  if(_at EQUAL -1 OR NOT _at EQUAL _last)
+    message(FATAL_ERROR "smv: the mbedTLS fix '${what}' no longer applies to ${file} (its anchor is not there exactly once)")
   endif()
   string(REPLACE "${old}" "${new}" _src "${_src}")
   file(WRITE "${file}" "${_src}")
@@ -115,6 +117,50 @@ endforeach()
 smv_dep_fix("${SMV_DEP_mbedtls_DIR}/library/ssl_client.c" "no IP literal in server_name"
   "    if (hostname == NULL) {\n        return 0;\n    }\n\n    MBEDTLS_SSL_DEBUG_MSG(3,\n                          (\"client hello, adding server name extension"
   "    if (hostname == NULL) {\n        return 0;\n    }\n    { /* smv: RFC 6066 3, no IP literal in server_name */\n        extern size_t mbedtls_x509_crt_parse_cn_inet_pton(const char *cn, void *dst);\n        unsigned char smv_ip[16];\n        if (mbedtls_x509_crt_parse_cn_inet_pton(hostname, smv_ip) != 0) {\n            return 0;\n        }\n    }\n\n    MBEDTLS_SSL_DEBUG_MSG(3,\n                          (\"client hello, adding server name extension")
+
+# mbedTLS 3.6.6, ssl_misc.h: its TLS 1.2 client offers rsa_pss_rsae_sha256/384/512 (the list it
+# sends serves TLS 1.3 too) and then refuses a ServerKeyExchange signed with one of them, with an
+# illegal_parameter alert; OpenSSL, GnuTLS and Python's ssl sign with RSA-PSS whenever the client
+# offers it, so no TLS 1.2 server with an RSA certificate built on them can be reached. RFC 8446
+# 4.2.3: a client that offers rsa_pss_rsae_* must accept it in TLS 1.2 as well. Upstream: Mbed-TLS
+# issue 10668, fixed by PR 10672 (4.x) and its 3.6 backport PR 10674 (after 3.6.6): the TLS 1.2
+# "is this algorithm supported" test accepts the three rsa_pss_rsae values when PSS and the hash are
+# built in. The verification itself was already there (ssl_tls12_client.c, RSASSA-PSS with a salt
+# as long as the hash). Our test: tests/interop, TLS 1.2 with RSA certificates against OpenSSL.
+smv_dep_fix("${SMV_DEP_mbedtls_DIR}/library/ssl_misc.h" "TLS 1.2 accepts rsa_pss_rsae (Mbed-TLS PR 10674)"
+  "static inline int mbedtls_ssl_tls12_sig_alg_is_supported(\n    const uint16_t sig_alg)\n{\n    /* High byte is hash */"
+  "static inline int mbedtls_ssl_tls12_sig_alg_is_supported(\n    const uint16_t sig_alg)\n{\n    /* smv: RSA-PSS in TLS 1.2 (RFC 8446 4.2.3; Mbed-TLS issue 10668, PR 10674) */\n#if defined(PSA_WANT_ALG_RSA_PSS)\n#if defined(PSA_WANT_ALG_SHA_256)\n    if (sig_alg == MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA256) {\n        return 1;\n    }\n#endif\n#if defined(PSA_WANT_ALG_SHA_384)\n    if (sig_alg == MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA384) {\n        return 1;\n    }\n#endif\n#if defined(PSA_WANT_ALG_SHA_512)\n    if (sig_alg == MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA512) {\n        return 1;\n    }\n#endif\n#endif\n    /* High byte is hash */")
+
+# mbedTLS 3.6.6, x509_crt.c: to build the path from the leaf to a trusted root, mbedTLS looks for each
+# certificate's issuer only among the certificates the server sent after it. A server that sends
+# leaf, root-side intermediate, leaf's issuer is refused as untrusted (curl, OpenSSL and browsers
+# accept it). RFC 8446 4.4.2 (and RFC 5246 7.4.2 in practice): a client SHOULD accept certificates
+# after the leaf in any order, and extraneous ones. No upstream fix exists in 3.6; ours: the search
+# covers the whole received chain after the leaf, in the order received, skipping the certificates
+# already on the path being built (so a certificate is used at most once: the path grows by a new one
+# at each step and ends within the chain's length, and mbedTLS's own depth limit,
+# MBEDTLS_X509_MAX_INTERMEDIATE_CA, still applies). A chain sent in order gives the same path as
+# before: everything before a certificate is then already on the path. Our test: tests/interop's
+# out-of-order chain case, and tests/unit/test_tls.c.
+set(_smv_x509 "${SMV_DEP_mbedtls_DIR}/library/x509_crt.c")
+smv_dep_fix("${_smv_x509}" "chain order: on-path test"
+  "/*\n * Find a suitable parent for child in candidates, or return NULL.\n"
+  "/* smv: 1 when c is already on the path being built (see cmake/SmvDeps.cmake) */\nstatic int smv_x509_on_path(const mbedtls_x509_crt_verify_chain *path,\n                            const mbedtls_x509_crt *c)\n{\n    for (unsigned i = 0; i < path->len; i++) {\n        if (path->items[i].crt == c) {\n            return 1;\n        }\n    }\n    return 0;\n}\n\n/*\n * Find a suitable parent for child in candidates, or return NULL.\n")
+smv_dep_fix("${_smv_x509}" "chain order: find_parent_in knows the path"
+  "    unsigned self_cnt,\n    mbedtls_x509_crt_restart_ctx *rs_ctx,\n    const mbedtls_x509_time *now)\n{\n    int ret = MBEDTLS_ERR_ERROR_CORRUPTION_DETECTED;\n    mbedtls_x509_crt *parent, *fallback_parent;"
+  "    unsigned self_cnt,\n    mbedtls_x509_crt_restart_ctx *rs_ctx,\n    const mbedtls_x509_time *now,\n    const mbedtls_x509_crt_verify_chain *smv_path)\n{\n    int ret = MBEDTLS_ERR_ERROR_CORRUPTION_DETECTED;\n    mbedtls_x509_crt *parent, *fallback_parent;")
+smv_dep_fix("${_smv_x509}" "chain order: skip what is on the path"
+  "        /* basic parenting skills (name, CA bit, key usage) */\n"
+  "        if (smv_path != NULL && smv_x509_on_path(smv_path, parent)) {\n            continue; /* smv: each certificate at most once on the path */\n        }\n        /* basic parenting skills (name, CA bit, key usage) */\n")
+smv_dep_fix("${_smv_x509}" "chain order: find_parent knows the path"
+  "    unsigned self_cnt,\n    mbedtls_x509_crt_restart_ctx *rs_ctx,\n    const mbedtls_x509_time *now)\n{\n    int ret = MBEDTLS_ERR_ERROR_CORRUPTION_DETECTED;\n    mbedtls_x509_crt *search_list;"
+  "    unsigned self_cnt,\n    mbedtls_x509_crt_restart_ctx *rs_ctx,\n    const mbedtls_x509_time *now,\n    const mbedtls_x509_crt_verify_chain *smv_path)\n{\n    int ret = MBEDTLS_ERR_ERROR_CORRUPTION_DETECTED;\n    mbedtls_x509_crt *search_list;")
+smv_dep_fix("${_smv_x509}" "chain order: search the whole received chain"
+  "        search_list = *parent_is_trusted ? trust_ca : child->next;\n\n        ret = x509_crt_find_parent_in(child, search_list,\n                                      parent, signature_is_good,\n                                      *parent_is_trusted,\n                                      path_cnt, self_cnt, rs_ctx, now);"
+  "        /* smv: all that was received after the leaf, not only what follows child */\n        search_list = *parent_is_trusted ? trust_ca : smv_path->items[0].crt->next;\n\n        ret = x509_crt_find_parent_in(child, search_list,\n                                      parent, signature_is_good,\n                                      *parent_is_trusted,\n                                      path_cnt, self_cnt, rs_ctx, now,\n                                      *parent_is_trusted ? NULL : smv_path);")
+smv_dep_fix("${_smv_x509}" "chain order: pass the path"
+  "                                   ver_chain->len - 1, self_cnt, rs_ctx,\n                                   &now);"
+  "                                   ver_chain->len - 1, self_cnt, rs_ctx,\n                                   &now, ver_chain);")
 
 # Third-party code is compiled without our warning flags.
 set(_smv_saved_flags "${CMAKE_C_FLAGS}")

@@ -7,6 +7,12 @@
 # dnsmasq-base, not dnsmasq: the same /usr/sbin/dnsmasq for the harness's namespaces, without the
 # system service that the dnsmasq package starts on the host's port 53.
 #
+# openssl, gnutls-bin (gnutls-serv) and nginx are the independent TLS servers of tests/interop. Debian
+# has no nginx without its service, and the package starts that service on port 80 when it is
+# installed: the install runs under a policy-rc.d that refuses every service start (exit 101, see
+# invoke-rc.d(8); deb-systemd-invoke honours it too), and the service is then disabled at boot. The
+# tests start their own nginx, with their own configuration, on ports they pick.
+#
 # Idempotent: packages already installed are skipped; apt-get update runs once, only when something is
 # missing. Usage: toolchains/install-build-deps.sh [--print]   (--print lists what would be installed)
 set -eu
@@ -16,6 +22,7 @@ PACKAGES="
   gcc libc6-dev binutils clang llvm libclang-rt-14-dev
   valgrind
   curl ca-certificates openssl python3 jq
+  gnutls-bin nginx
   iproute2 nftables procps
   dnsmasq-base
   qemu-user
@@ -52,5 +59,30 @@ export DEBIAN_FRONTEND=noninteractive
 APT_OPTS="-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3"
 echo "install-build-deps: installing:$missing"
 $SUDO apt-get $APT_OPTS update -qq
+
+# No service starts during the install (the machine's own policy-rc.d, if any, is put back after).
+POLICY=/usr/sbin/policy-rc.d
+SAVED=""
+if [ -e "$POLICY" ]; then
+  SAVED=$($SUDO mktemp "$POLICY.smv-saved.XXXXXX")
+  $SUDO cp -p "$POLICY" "$SAVED"
+fi
+restore_policy() {
+  if [ -n "$SAVED" ]; then $SUDO mv -f "$SAVED" "$POLICY"; else $SUDO rm -f "$POLICY"; fi
+}
+trap restore_policy EXIT
+printf '#!/bin/sh\n# install-build-deps (smv): no service starts during this install\nexit 101\n' |
+  $SUDO tee "$POLICY" >/dev/null
+$SUDO chmod 755 "$POLICY"
 # shellcheck disable=SC2086
 $SUDO apt-get $APT_OPTS install -y -qq --no-install-recommends $missing
+
+# Services that came with the packages stay off at boot as well.
+for svc in nginx; do
+  case " $missing " in *" $svc "*) ;; *) continue;; esac
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  elif command -v update-rc.d >/dev/null 2>&1; then
+    $SUDO update-rc.d "$svc" disable >/dev/null 2>&1 || true
+  fi
+done

@@ -65,7 +65,8 @@ struct smv__tls {
   int out_lent;          /* the driver holds a pointer into out: do not move it */
   char *key;             /* "host:port" (client) */
   size_t host_len;       /* key[0..host_len) is the host */
-  int host_is_ip;        /* an IP literal: only an iPAddress SAN may match it */
+  uint8_t ip[16];        /* an IP literal host, in network order: only an iPAddress SAN may match it */
+  size_t ip_len;         /* 4 or 16; 0 for a DNS name */
   int done;
   int resumed;
   int psk_only;          /* offered its ticket with psk_ke alone (no key share, no full fallback) */
@@ -461,6 +462,15 @@ static const smv__tls_pin *pins_for(const smv__tls *t, size_t *count) {
   return first;
 }
 
+/* 1 when crt carries an iPAddress SAN that is t's address. */
+static int san_has_ip(const smv__tls *t, const mbedtls_x509_crt *crt) {
+  for (const mbedtls_x509_sequence *s = &crt->subject_alt_names; s; s = s->next)
+    if ((s->buf.tag & MBEDTLS_ASN1_TAG_VALUE_MASK) == MBEDTLS_X509_SAN_IP_ADDRESS &&
+        s->buf.len == t->ip_len && memcmp(s->buf.p, t->ip, t->ip_len) == 0)
+      return 1;
+  return 0;
+}
+
 static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags) {
   smv__tls *t = ctx;
   t->verify_called = 1;
@@ -488,10 +498,10 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
       *flags |= MBEDTLS_X509_BADCERT_OTHER;
     }
   }
-  /* Without a subjectAltName mbedTLS falls back to the subject CN, also for an IP literal; an address
-   * must be vouched for by an iPAddress SAN (RFC 6125 section 6.2.1), so a CN alone fails. */
-  if (depth == 0 && t->host_is_ip && !mbedtls_x509_crt_has_ext_type(crt, MBEDTLS_X509_EXT_SUBJECT_ALT_NAME))
-    *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+  /* An address is vouched for only by an iPAddress SAN (RFC 9525 section 6.3, which replaced RFC
+   * 6125; CA/Browser Forum BR 7.1.2.7.12), as curl, Python and browsers hold. mbedTLS also accepts
+   * the address's text in a dNSName SAN, or in the subject CN when there is no SAN at all. */
+  if (depth == 0 && t->ip_len && !san_has_ip(t, crt)) *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
   t->flags |= *flags;
   return 0;
 }
@@ -618,8 +628,8 @@ int smv__tls_new(smv__tls_conf *c, const char *host, unsigned port, smv__tls **o
     char *hostname = t->key;
     char saved = hostname[t->host_len];
     hostname[t->host_len] = '\0';
-    unsigned char ipbuf[16];
-    t->host_is_ip = inet_pton(AF_INET, hostname, ipbuf) == 1 || inet_pton(AF_INET6, hostname, ipbuf) == 1;
+    if (inet_pton(AF_INET, hostname, t->ip) == 1) t->ip_len = 4;
+    else if (inet_pton(AF_INET6, hostname, t->ip) == 1) t->ip_len = 16;
     /* Sets both SNI and the name (or, for an IP literal, the address: 3.6 matches it against the
      * certificate's iPAddress SANs) that the chain must carry. */
     int mrc = mbedtls_ssl_set_hostname(&t->ssl, hostname);

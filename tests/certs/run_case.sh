@@ -36,6 +36,8 @@ case $CASE in
   rsa1024)         issue leaf root "$LEAF_EXT;$IPSAN" rsa:1024; WEAK=(-cipher DEFAULT@SECLEVEL=0)
                    WANT=SMV_ERR_TLS_CERT_WEAK_KEY;;
   ip-no-san)       issue leaf root "$LEAF_EXT;subjectAltName=DNS:localhost"; WANT=SMV_ERR_TLS_CERT_HOSTNAME;;
+  ip-as-dns-san)   issue leaf root "$LEAF_EXT;subjectAltName=DNS:127.0.0.1"
+                   WANT=SMV_ERR_TLS_CERT_HOSTNAME;;   # an address only in an iPAddress SAN (RFC 9525 6.3)
   ip-in-cn-only)   issue 127.0.0.1 root "$LEAF_EXT"; cp "$PKI/127.0.0.1.pem" "$PKI/leaf.pem"
                    cp "$PKI/127.0.0.1.key" "$PKI/leaf.key"; WANT=SMV_ERR_TLS_CERT_HOSTNAME;;
   inter-not-ca)    issue inter root "basicConstraints=critical,CA:false;keyUsage=critical,digitalSignature,keyCertSign"

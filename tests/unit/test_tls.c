@@ -661,8 +661,81 @@ static void test_ip_literal(void **state) {
   smv__certgen_cert *dns_only = NULL;
   assert_int_equal(smv__certgen_issue(&g_a, g_ca, &o, &dns_only), 0);
   expect_refusal(dns_only, NULL, "127.0.0.1", SMV_ERR_TLS_CERT_HOSTNAME);
+  /* nor does the address written as a dNSName: only an iPAddress SAN vouches for an address (RFC 9525
+   * 6.3; mbedTLS compares the text and accepted it) */
+  const char *const as_dns[] = {"127.0.0.1", "::1"};
+  o.dns = as_dns;
+  o.dns_count = 2;
+  smv__certgen_cert *ip_as_dns = NULL;
+  assert_int_equal(smv__certgen_issue(&g_a, g_ca, &o, &ip_as_dns), 0);
+  expect_refusal(ip_as_dns, NULL, "127.0.0.1", SMV_ERR_TLS_CERT_HOSTNAME);
+  expect_refusal(ip_as_dns, NULL, "::1", SMV_ERR_TLS_CERT_HOSTNAME);
+  smv__certgen_free(ip_as_dns);
   smv__certgen_free(dns_only);
   smv__certgen_free(leaf);
+}
+
+/* The full handshake of a client for localhost with a server that sends chain_pem (leaf first):
+ * the client's result. */
+static int handshake_with_chain(const char *chain_pem, const char *key_pem) {
+  smv__alloc ca;
+  smv__alloc_init(&ca, NULL);
+  smv__tls_conf *cc = client_conf(&ca);
+  smv__tls_conf *sc = server_conf(chain_pem, key_pem);
+  smv__tls *c, *s;
+  pair_new(cc, sc, "localhost", &c, &s);
+  wire w = WIRE(0);
+  hs_result r = handshake(&w, c, s);
+  smv__tls_free(c);
+  smv__tls_free(s);
+  smv__tls_conf_free(cc);
+  smv__tls_conf_free(sc);
+  assert_int_equal(ca.current, 0);
+  return r.client;
+}
+
+/* RFC 8446 4.4.2: after the leaf, the certificates may come in any order, with extraneous ones among
+ * them. mbedTLS 3.6.6 looked for an issuer only after its subject (cmake/SmvDeps.cmake). */
+static void test_chain_any_order(void **state) {
+  (void)state;
+  smv__certgen_opts o = {0};
+  o.is_ca = 1;
+  o.cn = "root side intermediate";
+  smv__certgen_cert *upper = NULL, *lower = NULL, *stray = NULL, *stray_root = NULL;
+  assert_int_equal(smv__certgen_issue(&g_a, g_ca, &o, &upper), 0);
+  o.cn = "leaf side intermediate";
+  assert_int_equal(smv__certgen_issue(&g_a, upper, &o, &lower), 0);
+  assert_int_equal(smv__certgen_ca(&g_a, "unrelated root", &stray_root), 0);
+  o.cn = "unrelated intermediate";
+  assert_int_equal(smv__certgen_issue(&g_a, stray_root, &o, &stray), 0);
+  smv__certgen_cert *leaf = leaf_with(lower, 0, 0, 0);
+  const char *L = smv__certgen_cert_pem(leaf), *U = smv__certgen_cert_pem(upper),
+             *W = smv__certgen_cert_pem(lower), *X = smv__certgen_cert_pem(stray),
+             *R = smv__certgen_cert_pem(g_ca);
+  const char *key = smv__certgen_key_pem(leaf);
+  struct { const char *what, *p[5]; int want; } cases[] = {
+    {"in order", {L, W, U}, 0},
+    {"reversed", {L, U, W}, 0},
+    {"reversed, with the root", {L, R, U, W}, 0},
+    {"an unrelated certificate first", {L, X, W, U}, 0},
+    {"an unrelated certificate between", {L, U, X, W}, 0},
+    {"the leaf's issuer twice", {L, W, U, W}, 0},
+    {"the leaf again", {L, U, L, W}, 0},
+    {"a link missing", {L, U, X}, SMV_ERR_TLS_CERT_UNTRUSTED},
+    {"only unrelated ones", {L, X, X}, SMV_ERR_TLS_CERT_UNTRUSTED},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char chain[16384] = "";
+    for (size_t j = 0; j < 5 && cases[i].p[j]; j++) strcat(chain, cases[i].p[j]);
+    int rc = handshake_with_chain(chain, key);
+    if (rc != cases[i].want) print_error("%s: %s\n", cases[i].what, smv_errname(rc));
+    assert_int_equal(rc, cases[i].want);
+  }
+  smv__certgen_free(leaf);
+  smv__certgen_free(upper);
+  smv__certgen_free(lower);
+  smv__certgen_free(stray);
+  smv__certgen_free(stray_root);
 }
 
 static void test_spki_pins(void **state) {
@@ -842,6 +915,7 @@ int main(void) {
     cmocka_unit_test(test_sha1_signature_refused),
     cmocka_unit_test(test_rsa1024_key_refused),
     cmocka_unit_test(test_ip_literal),
+    cmocka_unit_test(test_chain_any_order),
     cmocka_unit_test(test_spki_pins),
     cmocka_unit_test(test_corrupt_record_after_handshake),
     cmocka_unit_test(test_bad_cacert),
