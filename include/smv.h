@@ -198,8 +198,12 @@ struct uv_loop_s;
  * (cacert_file cannot be read or holds no certificate: read at once, so a bad file is a setup
  * error) or SMV_ERR_INTERNAL (the compiled-in platform table is of another version). */
 int smv_client_new(struct uv_loop_s *loop, const smv_client_options *opts, smv_client **out);
-/* Cancels running flows (their callbacks run with SMV_ERR_CANCELLED) and closes connections; the
- * client's memory is released when the loop has run the close callbacks. */
+/* Cancels running flows (their callbacks run with SMV_ERR_CANCELLED) and ends its connections
+ * cleanly: close_notify and FIN, then each waits (at most 1 s) for the server's own end, so that no
+ * late packet of the server meets a closed socket (the kernel would answer it with a reset sent by
+ * the default route, on another interface). Keep running the loop until uv_run returns: the
+ * client's memory is released when its last handle is closed. The client's handles are its own:
+ * do not close them yourself (uv_walk at shutdown) before then. */
 void smv_client_free(smv_client *client);
 
 /* ---- One flow ------------------------------------------------------------------------------------ */

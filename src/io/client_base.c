@@ -14,8 +14,7 @@ static void release_now(smv_client *cl) {
 void smv__client_close_begin(smv_client *cl) { cl->pending_closes++; }
 
 void smv__client_close_end(smv_client *cl) {
-  /* No handle of the client's own waits for this: an application that closes every handle of its
-   * loop at shutdown (uv_walk) must not strand the client. */
+  /* No handle of the client's own waits for this: the last close releases it. */
   if (--cl->pending_closes == 0 && cl->freeing) release_now(cl);
 }
 

@@ -8,8 +8,9 @@
 #include <uv.h>
 
 #include "core/alloc.h"
-#include "io/tls.h"
 #include "io/client.h"
+#include "io/stream.h"
+#include "io/tls.h"
 #include "platform.h"
 #include "smv.h"
 
@@ -27,10 +28,10 @@ typedef struct smv__conn_events {
 
 struct smv__conn {
   smv_client *client;
-  uv_tcp_t tcp;
-  smv__tls *tls;                /* NULL: plain HTTP */
+  smv__stream st;               /* the TCP handle and, for https, the TLS engine (st.tls) */
   int fd;
-  int connected, ready, closing, reading, writing, dead;
+  int connected;                /* TCP connected (the TLS handshake may still be running) */
+  int closing;
   unsigned port;
   struct sockaddr_storage remote;
   char remote_text[64], local_text[64];
@@ -38,17 +39,15 @@ struct smv__conn {
   void *ud;
   const smv__path *path;        /* while connecting: the local address is checked against it */
   uv_connect_t connect_req;
-  uv_write_t write_req;
-  uv_buf_t write_buf;
-  const char *plain_out;        /* plaintext being written through TLS */
-  size_t plain_out_len;
-  char *rbuf;                   /* plain HTTP read buffer */
   uint64_t idle_since_ns;
   uint64_t connected_ns;        /* when TCP connected (the TLS handshake's start) */
   smv__conn *next;
   unsigned requests;            /* requests sent on this connection */
   char key[];                   /* reuse key: "https://host:port%ifname", allocated with the conn */
 };
+
+/* The connection's TLS engine, or NULL (plain HTTP). */
+static inline smv__tls *smv__conn_tls(const smv__conn *c) { return c->st.tls; }
 
 /* A new connection, not yet connected. */
 int smv__conn_new(smv_client *cl, const char *key, const char *host, unsigned port, int tls,
@@ -62,7 +61,8 @@ void smv__conn_attach(smv__conn *c, const smv__conn_events *ev, void *ud);
 /* Writes len bytes (through TLS when on); ev->written reports the end. One write at a time; buf must
  * stay valid until then. */
 int smv__conn_write(smv__conn *c, const char *buf, size_t len);
-/* Closes (abortive for failed connections); the memory goes when libuv has closed the handle. */
+/* Ends the connection cleanly (smv__stream_shutdown: close_notify, FIN, the peer's end read within a
+ * short linger), also after a failure; the memory goes when libuv has closed the handle. */
 void smv__conn_close(smv__conn *c);
 /* Keep-alive pool. */
 void smv__conn_pool_put(smv__conn *c);

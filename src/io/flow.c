@@ -518,7 +518,7 @@ static void conn_ready(smv__conn *c, int err, void *ud) {
   smv_hop *h = cur_hop(f);
   if (err) {
     int tcp_stage = !c->connected;
-    int retry_full = c->tls && smv__tls_retry_full(c->tls) && !f->retried_full;
+    int retry_full = smv__conn_tls(c) && smv__tls_retry_full(smv__conn_tls(c)) && !f->retried_full;
     smv__conn_close(c);
     f->conn = NULL;
     if (retry_full) {
@@ -542,15 +542,16 @@ static void conn_ready(smv__conn *c, int err, void *ud) {
   f->result.stats.connections++;
   if (!f->result.path.local[0]) snprintf(f->result.path.local, sizeof(f->result.path.local), "%s", c->local_text);
   snprintf(h->local, sizeof(h->local), "%s", c->local_text);
-  if (c->tls) {
+  smv__tls *tls = smv__conn_tls(c);
+  if (tls) {
     /* One budget covers TCP and TLS; the hop's timings split it where TCP connected. */
     set_phase(f, PH_TLS);
     h->connect_ms = (double)(c->connected_ns - f->hop_t0_ns) / 1e6 - (h->dns_ms > 0 ? h->dns_ms : 0);
     h->tls_ms = (double)(uv_hrtime() - c->connected_ns) / 1e6;
-    h->tls = smv__tls_version_name(c->tls);
-    if (smv__tls_resumed(c->tls)) f->result.stats.tls_resumed++;
+    h->tls = smv__tls_version_name(tls);
+    if (smv__tls_resumed(tls)) f->result.stats.tls_resumed++;
     else f->result.stats.tls_full++;
-    trace(f, SMV_TRACE_TLS, "%s %s", h->tls, smv__tls_cipher_name(c->tls));
+    trace(f, SMV_TRACE_TLS, "%s %s", h->tls, smv__tls_cipher_name(tls));
   }
   send_request(f);
 }
@@ -703,7 +704,7 @@ static void hop_start(smv_flow *f) {
     f->conn = c;
     smv__conn_attach(c, &conn_events, f);
     h->reused = 1;
-    h->tls = c->tls ? smv__tls_version_name(c->tls) : "none";
+    h->tls = smv__conn_tls(c) ? smv__tls_version_name(smv__conn_tls(c)) : "none";
     snprintf(h->remote, sizeof(h->remote), "%s", c->remote_text);
     snprintf(h->local, sizeof(h->local), "%s", c->local_text);
     trace(f, SMV_TRACE_CONNECT, "reusing the connection to %s", c->remote_text);

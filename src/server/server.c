@@ -1,11 +1,12 @@
-/* The listener and connection machinery behind server.h: accept within the connection limit, TLS
- * through the socket-free engine, requests through the framing-checked reader, one write per
- * response, and one timer per connection for the idle / request / write deadlines.
+/* The listener and connection machinery behind server.h: accept within the connection limit, each
+ * connection a stream (src/io/stream.h: plain or TLS, one write per response, a clean end), requests
+ * through the framing-checked reader, and one timer per connection for the idle / request / write
+ * deadlines. Responses are built in response.c.
  *
  * A connection moves IDLE -> READING (first byte seen) -> HANDLER (request complete, waiting for the
- * response) -> WRITING -> IDLE again (keep-alive) or CLOSING. While not READING, decrypted or
- * received bytes stay buffered (bounded: reading stops when the buffer is full), so a pipelining
- * client cannot make the server hold more than one read's worth per connection. */
+ * response) -> WRITING -> IDLE again (keep-alive) or CLOSING. While not READING, plaintext stays
+ * buffered (bounded: the stream is paused when the buffer cannot take another read), so a
+ * pipelining client cannot make the server hold more than its buffer per connection. */
 #include "server/server.h"
 
 #include <stdio.h>
@@ -16,11 +17,15 @@
 
 #include "core/alloc.h"
 #include "core/http_request.h"
+#include "io/stream.h"
 #include "io/tls.h"
+#include "server/server_internal.h"
 #include "smv.h"
 
 #define SMV__SRV_BACKLOG 4096
-#define SRV_BUF 16384 /* per-connection plaintext buffer; one TLS record fits */
+#define SRV_BUF 16384      /* per-connection plaintext buffer; one TLS record fits */
+#define SRV_READ 4096      /* plain bytes read at once; the stream decrypts TLS in chunks of this */
+#define SRV_LINGER_MS 2000 /* after our end, how long the peer's is awaited */
 
 enum { C_IDLE, C_READING, C_HANDLER, C_WRITING, C_CLOSING };
 
@@ -56,39 +61,17 @@ struct smv__server {
   char discard[4096];           /* reads of closing connections land here */
 };
 
-struct smv__srv_response {
-  smv__srv_request req;
-  srv_conn *conn;               /* NULL once the connection went away */
-  int status;
-  char reason[64];
-  char *head;                   /* "Name: value\r\n"... added by the handler */
-  size_t head_len, head_cap;
-  uint8_t *body;
-  size_t body_len;
-  int close;
-  void (*abort_cb)(smv__srv_response *, void *);
-  void *abort_data;
-  /* the request's storage, taken over from the connection */
-  char *q;
-  uint8_t *b;
-  smv__srv_header *hs;
-};
-
 struct srv_conn {
-  uv_tcp_t tcp;
+  smv__stream st;               /* the TCP handle and, on a TLS listener, the engine */
   uv_timer_t timer;
   smv__server *srv;
   smv__srv_listener *l;
   srv_conn *prev, *next;
   int state;
-  int handles;                  /* open libuv handles (tcp, timer) */
-  int reading;                  /* uv_read_start active */
-  int hs_done;
+  int handles;                  /* the stream and the timer, each until closed */
   int want_close;               /* close once the current response is written */
   unsigned nreq;
-  unsigned writes;              /* writes in flight */
   uint64_t id;
-  smv__tls *tls;
   smv__http_request_reader rd;
   char *scratch;                /* the reader's: target and one header line */
   char *q;                      /* the request so far: method\0 target\0 (name\0 value\0)* */
@@ -97,25 +80,16 @@ struct srv_conn {
   size_t blen, bcap;
   int req_done, keep_alive;
   smv__srv_response *res;       /* the request being handled */
+  char *out;                    /* the response being written */
   uint8_t *pbuf;                /* plaintext not yet given to the reader */
   size_t plen;
-  uv_shutdown_t shut;
   char peer_ip[46], local_ip[46];
   uint16_t peer_port, local_port;
 };
 
-typedef struct srv_write {
-  uv_write_t req;
-  srv_conn *c;
-  int is_response;
-  size_t len;
-  uint8_t data[];
-} srv_write;
-
 static void conn_close(srv_conn *c);
 static void srv_check_drained(smv__server *s);
-static void conn_read_start(srv_conn *c);
-static void conn_process(srv_conn *c);
+static void conn_parse(srv_conn *c);
 static void conn_reject(srv_conn *c, int status);
 
 /* ---- Allocation: everything of the server, mbedTLS's included, is charged to srv->alloc ---------- */
@@ -244,7 +218,7 @@ static void on_refused_closed(uv_handle_t *h) {
   srv_maybe_done(s);
 }
 
-/* ---- Connections: addresses, timer, writes -------------------------------------------------------- */
+/* ---- Connections: addresses, timer --------------------------------------------------------------- */
 
 static void addr_to_text(const struct sockaddr_storage *ss, char *ip, size_t iplen, uint16_t *port) {
   ip[0] = '\0';
@@ -262,12 +236,9 @@ static void addr_to_text(const struct sockaddr_storage *ss, char *ip, size_t ipl
 
 static void on_timeout(uv_timer_t *t) {
   srv_conn *c = t->data;
-  if (c->state == C_CLOSING) {
-    conn_close(c);
-    return;
-  }
+  if (c->state == C_CLOSING) return;
   c->srv->stats.timeouts++;
-  if (c->state == C_READING && !c->tls) {
+  if (c->state == C_READING && !c->st.tls) {
     /* plain HTTP: tell the slow client why, then close */
     conn_reject(c, 408);
     return;
@@ -279,72 +250,31 @@ static void conn_arm(srv_conn *c, uint64_t ms) {
   uv_timer_start(&c->timer, on_timeout, ms, 0);
 }
 
-static void on_write(uv_write_t *req, int status);
-
-/* Queues bytes (copied) for writing. Returns 0 or -1 (the connection is then being closed). */
-static int conn_write(srv_conn *c, const void *data, size_t len, int is_response) {
-  srv_write *w = smv__malloc(&c->srv->alloc, sizeof(*w) + len);
-  if (!w) {
-    conn_close(c);
-    return -1;
-  }
-  w->c = c;
-  w->is_response = is_response;
-  w->len = len;
-  if (len) memcpy(w->data, data, len);  /* an empty raw response passes NULL */
-  uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
-  if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write) != 0) {
-    smv__free(&c->srv->alloc, w);
-    conn_close(c);
-    return -1;
-  }
-  c->writes++;
-  return 0;
-}
-
-/* Writes out whatever ciphertext the engine has pending, in one write. */
-static int conn_flush_tls(srv_conn *c, int is_response) {
-  const uint8_t *p;
-  size_t n;
-  smv__tls_pending_out(c->tls, &p, &n);
-  if (n == 0) return 0;
-  int rc = conn_write(c, p, n, is_response);
-  if (rc == 0) smv__tls_consume_out(c->tls, n);
-  return rc;
-}
-
 /* ---- Connection lifetime -------------------------------------------------------------------------- */
 
-static void res_free(smv__server *s, smv__srv_response *r) {
-  smv__free(&s->alloc, r->head);
-  smv__free(&s->alloc, r->body);
-  smv__free(&s->alloc, r->q);
-  smv__free(&s->alloc, r->b);
-  smv__free(&s->alloc, r->hs);
-  smv__free(&s->alloc, r);
-}
-
 static void conn_freed(smv__server *s, srv_conn *c) {
-  smv__alloc *prev = srv_enter(s);
-  if (c->tls) smv__tls_free(c->tls);
-  srv_leave(prev);
   smv__free(&s->alloc, c->scratch);
   smv__free(&s->alloc, c->q);
   smv__free(&s->alloc, c->b);
+  smv__free(&s->alloc, c->out);
   smv__free(&s->alloc, c->pbuf);
   smv__free(&s->alloc, c);
   s->open_handles--;
   srv_maybe_done(s);
 }
 
-static void on_conn_handle_closed(uv_handle_t *h) {
+static void on_timer_closed(uv_handle_t *h) {
   srv_conn *c = h->data;
   if (--c->handles == 0) conn_freed(c->srv, c);
 }
 
-/* Closes at once: pending writes are cancelled, a pending response is aborted. */
-static void conn_close(srv_conn *c) {
-  if (uv_is_closing((uv_handle_t *)&c->tcp)) return;
+static void on_stream_released(smv__stream *st) {
+  srv_conn *c = st->owner;
+  if (--c->handles == 0) conn_freed(c->srv, c);
+}
+
+/* Takes c off the server's lists, aborts a pending response, stops the timer: the stream ends next. */
+static void conn_detach(srv_conn *c) {
   smv__server *s = c->srv;
   if (c->prev) c->prev->next = c->next;
   else s->conns = c->next;
@@ -361,115 +291,98 @@ static void conn_close(srv_conn *c) {
       r->abort_cb = NULL;
       cb(r, r->abort_data);
     }
-    res_free(s, r);
+    smv__srv_response_free(r);
   }
-  uv_close((uv_handle_t *)&c->timer, on_conn_handle_closed);
-  uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
-  srv_check_drained(s);
+  uv_timer_stop(&c->timer);
+  uv_close((uv_handle_t *)&c->timer, on_timer_closed);
 }
 
-static void on_shutdown(uv_shutdown_t *req, int status) {
-  srv_conn *c = req->data;
-  (void)status;
-  /* keep reading (and discarding) briefly so the peer gets our last bytes rather than a reset */
-  if (status != 0) conn_close(c);
+/* Closes at once: pending writes are cancelled, a pending response is aborted. */
+static void conn_close(srv_conn *c) {
+  if (c->state == C_CLOSING) return;
+  conn_detach(c);
+  smv__stream_close(&c->st);
+  srv_check_drained(c->srv);
 }
 
-/* Graceful: close_notify (TLS), flush, half-close, then close on the peer's EOF or after 2 s. */
+/* Graceful: what is being written goes out, then close_notify (TLS), FIN, and the peer's end is read
+ * (the stream's linger) before the socket closes. */
 static void conn_finish(srv_conn *c) {
   if (c->state == C_CLOSING) return;
-  c->state = C_CLOSING;
-  if (c->tls && c->hs_done) {
-    smv__alloc *prev = srv_enter(c->srv);
-    smv__tls_close_notify(c->tls);
-    srv_leave(prev);
-    if (conn_flush_tls(c, 0) != 0) return;
-  }
-  c->shut.data = c;
-  if (uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
+  conn_detach(c);
+  smv__stream_shutdown(&c->st, SRV_LINGER_MS);
+  srv_check_drained(c->srv);
+}
+
+/* The server answers a bad request itself, then closes. The texts are constants: they outlive the
+ * write. */
+static void conn_reject(srv_conn *c, int status) {
+  static const char *const msgs[] = {
+    "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 16\r\n"
+    "Connection: close\r\n\r\n400 Bad Request\n",
+    "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n"
+    "Connection: close\r\n\r\n408 Request Timeout\n",
+    "HTTP/1.1 413 Content Too Large\r\nContent-Type: text/plain\r\nContent-Length: 22\r\n"
+    "Connection: close\r\n\r\n413 Content Too Large\n",
+    "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain\r\n"
+    "Content-Length: 36\r\nConnection: close\r\n\r\n431 Request Header Fields Too Large\n",
+  };
+  const char *m = msgs[status == 408 ? 1 : status == 413 ? 2 : status == 431 ? 3 : 0];
+  c->srv->stats.rejected++;
+  /* Before the TLS handshake nothing can be said; a response already going out is cut short. */
+  if (!c->st.ready || c->out || smv__stream_write(&c->st, m, strlen(m)) != 0) {
     conn_close(c);
     return;
   }
-  conn_arm(c, 2000);
-  conn_read_start(c);
-}
-
-/* The server answers a bad request itself, then closes. */
-static void conn_reject(srv_conn *c, int status) {
-  static const char *const texts[] = {"400 Bad Request", "408 Request Timeout",
-                                      "413 Content Too Large", "431 Request Header Fields Too Large"};
-  const char *t = status == 408 ? texts[1] : status == 413 ? texts[2] : status == 431 ? texts[3]
-                                                                                      : texts[0];
-  char msg[200];
-  int n = snprintf(msg, sizeof(msg),
-                   "HTTP/1.1 %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-                   "Connection: close\r\n\r\n%s\n",
-                   t, strlen(t) + 1, t);
-  c->srv->stats.rejected++;
-  if (c->tls) {
-    if (!c->hs_done) {
-      conn_close(c);
-      return;
-    }
-    smv__alloc *prev = srv_enter(c->srv);
-    int rc = smv__tls_write(c->tls, msg, (size_t)n);
-    srv_leave(prev);
-    if (rc <= 0 || conn_flush_tls(c, 0) != 0) {
-      if (!uv_is_closing((uv_handle_t *)&c->tcp)) conn_close(c);
-      return;
-    }
-  } else if (conn_write(c, msg, (size_t)n, 0) != 0) {
-    return;
-  }
-  conn_finish(c);
+  conn_finish(c); /* the stream finishes the write, then ends */
 }
 
 /* ---- Reading -------------------------------------------------------------------------------------- */
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  srv_conn *c = h->data;
-  (void)suggested;
-  if (c->state == C_CLOSING) {
-    *buf = uv_buf_init(c->srv->discard, sizeof(c->srv->discard));
-  } else if (c->tls) {
-    uint8_t *p;
-    size_t n;
-    smv__tls_in_space(c->tls, &p, &n);
-    *buf = uv_buf_init((char *)p, (unsigned)n);
-  } else {
-    *buf = uv_buf_init((char *)c->pbuf + c->plen, (unsigned)(SRV_BUF - c->plen));
+static void st_ready(smv__stream *st, int err) {
+  srv_conn *c = st->owner;
+  smv__server *s = c->srv;
+  if (err) {
+    if (c->st.tls) s->stats.tls_failed++;
+    conn_finish(c); /* the alert, if any, goes out first */
+    return;
+  }
+  if (c->st.tls) {
+    if (smv__tls_resumed(c->st.tls)) s->stats.tls_resumed++;
+    else s->stats.tls_full++;
   }
 }
 
-static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
-  srv_conn *c = st->data;
-  (void)buf;
-  if (nread == UV_ENOBUFS) {
-    /* our buffer is full while a response is pending: wait for it */
-    uv_read_stop(st);
-    c->reading = 0;
-    return;
-  }
-  if (nread < 0) {
+/* The stream delivers at most SRV_READ bytes a time: paused whenever the buffer could not take one
+ * more, it never delivers more than fits. */
+static void st_data(smv__stream *st, const char *buf, size_t len) {
+  srv_conn *c = st->owner;
+  if (c->state == C_CLOSING) return;
+  if (len > SRV_BUF - c->plen) { /* cannot happen (see above): refuse rather than drop bytes */
     conn_close(c);
     return;
   }
-  if (nread == 0) return;
-  if (c->state == C_CLOSING) return;
-  if (c->tls) smv__tls_in_commit(c->tls, (size_t)nread);
-  else c->plen += (size_t)nread;
+  memcpy(c->pbuf + c->plen, buf, len);
+  c->plen += len;
   if (c->state == C_IDLE) {
     c->state = C_READING;
     conn_arm(c, c->srv->cfg.limits.request_timeout_ms);
   }
-  conn_process(c);
+  conn_parse(c);
+  if (c->state != C_CLOSING && SRV_BUF - c->plen < SRV_READ) smv__stream_pause(&c->st, 1);
 }
 
-static void conn_read_start(srv_conn *c) {
-  if (c->reading || uv_is_closing((uv_handle_t *)&c->tcp)) return;
-  if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) c->reading = 1;
-  else conn_close(c);
+static void st_closed(smv__stream *st, int err) {
+  (void)err;
+  srv_conn *c = st->owner;
+  /* The peer's end (or a failure): a request in progress is dropped, a pending response aborted. */
+  conn_finish(c);
 }
+
+static void st_written(smv__stream *st, int err);
+
+static const smv__stream_events srv_stream_events = {st_ready, st_data, st_written, st_closed,
+                                                     on_stream_released};
 
 /* ---- Requests ------------------------------------------------------------------------------------- */
 
@@ -546,6 +459,7 @@ static smv__srv_response *conn_make_response(srv_conn *c) {
   smv__server *s = c->srv;
   smv__srv_response *r = smv__calloc(&s->alloc, 1, sizeof(*r));
   if (!r) return NULL;
+  r->alloc = &s->alloc;
   if (c->nheaders) {
     r->hs = smv__calloc(&s->alloc, c->nheaders, sizeof(*r->hs));
     if (!r->hs) {
@@ -577,14 +491,14 @@ static smv__srv_response *conn_make_response(srv_conn *c) {
   r->req.peer_port = c->peer_port;
   memcpy(r->req.local_ip, c->local_ip, sizeof(c->local_ip));
   r->req.local_port = c->local_port;
-  r->req.tls = c->tls != NULL;
+  r->req.tls = c->st.tls != NULL;
   r->req.tls_version = "none";
-  if (c->tls) {
-    const char *v = smv__tls_version_name(c->tls);
+  if (c->st.tls) {
+    const char *v = smv__tls_version_name(c->st.tls);
     r->req.tls_version = strncmp(v, "tls1.3", 6) == 0 ? "tls1.3"
                          : strncmp(v, "tls1.2", 6) == 0 ? "tls1.2"
                                                        : "none";
-    r->req.tls_resumed = smv__tls_resumed(c->tls);
+    r->req.tls_resumed = smv__tls_resumed(c->st.tls);
   }
   r->req.listener = c->l;
   r->req.listener_data = c->l->data;
@@ -612,9 +526,8 @@ static void conn_dispatch(srv_conn *c) {
   s->cfg.handler(s, &r->req, r, s->cfg.user_data);
 }
 
-/* Gives buffered plaintext to the reader until a request is complete. Returns 1 if a request was
- * dispatched or the connection is closing, 0 if more bytes are needed. */
-static int conn_parse(srv_conn *c) {
+/* Gives buffered plaintext to the reader until a request is complete. */
+static void conn_parse(srv_conn *c) {
   while (c->state == C_READING && c->plen > 0) {
     size_t used = 0;
     int rc = smv__http_request_reader_feed(&c->rd, (const char *)c->pbuf, c->plen, &used);
@@ -625,58 +538,14 @@ static int conn_parse(srv_conn *c) {
       conn_reject(c, rc == SMV_ERR_HTTP_HEADER_TOO_LARGE  ? 431
                      : rc == SMV_ERR_HTTP_BODY_TOO_LARGE ? 413
                                                          : 400);
-      return 1;
+      return;
     }
     if (c->req_done) {
       conn_dispatch(c);
-      return 1;
+      return;
     }
     if (used == 0) break;
   }
-  return c->state != C_READING;
-}
-
-/* Runs the TLS engine and the reader as far as the bytes at hand allow. */
-static void conn_process(srv_conn *c) {
-  smv__server *s = c->srv;
-  if (!c->tls) {
-    conn_parse(c);
-    return;
-  }
-  smv__alloc *prev = srv_enter(s);
-  for (;;) {
-    if (c->state != C_READING && c->state != C_IDLE) break;
-    if (!c->hs_done) {
-      int rc = smv__tls_handshake(c->tls);
-      if (conn_flush_tls(c, 0) != 0) break;
-      if (rc == SMV__TLS_WANT_IO) break;
-      if (rc != 0) {
-        s->stats.tls_failed++;
-        conn_close(c);
-        break;
-      }
-      c->hs_done = 1;
-      if (smv__tls_resumed(c->tls)) s->stats.tls_resumed++;
-      else s->stats.tls_full++;
-    }
-    if (c->plen >= SRV_BUF) break; /* cannot happen while READING: the reader takes all */
-    int n = smv__tls_read(c->tls, c->pbuf + c->plen, SRV_BUF - c->plen);
-    if (conn_flush_tls(c, 0) != 0) break;
-    if (n == SMV__TLS_WANT_IO) break;
-    if (n <= 0) {
-      /* close_notify or a bad record */
-      if (c->state == C_READING && c->plen == 0) conn_close(c);
-      else conn_close(c);
-      break;
-    }
-    c->plen += (size_t)n;
-    if (c->state == C_IDLE) {
-      c->state = C_READING;
-      conn_arm(c, s->cfg.limits.request_timeout_ms);
-    }
-    if (conn_parse(c)) break;
-  }
-  srv_leave(prev);
 }
 
 /* ---- Accepting ------------------------------------------------------------------------------------ */
@@ -703,15 +572,18 @@ static void on_connection(uv_stream_t *server, int status) {
   c->pbuf = smv__malloc(&s->alloc, SRV_BUF);
   c->scratch = smv__malloc(&s->alloc, s->cfg.limits.max_header_bytes);
   int rc = c->pbuf && c->scratch ? 0 : SMV_ERR_NOMEM;
-  if (rc == 0) conn_reader_start(c);
-  if (rc == 0 && l->tls) {
-    smv__alloc *prev = srv_enter(s);
-    rc = smv__tls_new(l->tls, NULL, 0, &c->tls);
-    srv_leave(prev);
+  smv__tls *t = NULL;
+  if (rc == 0 && l->tls) rc = smv__tls_new(l->tls, NULL, 0, &t);
+  if (rc == 0) rc = smv__stream_init(&c->st, s->loop, &s->alloc, t, SRV_READ, &srv_stream_events, c);
+  else if (t) smv__tls_free(t);
+  if (rc != 0) {
+    smv__free(&s->alloc, c->pbuf);
+    smv__free(&s->alloc, c->scratch);
+    smv__free(&s->alloc, c);
+    return; /* the connection stays in the backlog's care: the kernel resets it when full */
   }
-  uv_tcp_init(s->loop, &c->tcp);
+  conn_reader_start(c);
   uv_timer_init(s->loop, &c->timer);
-  c->tcp.data = c;
   c->timer.data = c;
   c->handles = 2;
   s->open_handles++;
@@ -720,267 +592,70 @@ static void on_connection(uv_stream_t *server, int status) {
   if (s->conns) s->conns->prev = c;
   s->conns = c;
   s->stats.active++;
-  if (rc != 0 || uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+  uv_tcp_t *tcp = smv__stream_tcp(&c->st);
+  if (uv_accept(server, (uv_stream_t *)tcp) != 0) {
     s->stats.refused++;
     conn_close(c);
     return;
   }
   s->stats.accepted++;
-  uv_tcp_nodelay(&c->tcp, 1);
+  uv_tcp_nodelay(tcp, 1);
   struct sockaddr_storage ss;
   int len = sizeof(ss);
-  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
+  if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) == 0)
     addr_to_text(&ss, c->peer_ip, sizeof(c->peer_ip), &c->peer_port);
   len = sizeof(ss);
-  if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
+  if (uv_tcp_getsockname(tcp, (struct sockaddr *)&ss, &len) == 0)
     addr_to_text(&ss, c->local_ip, sizeof(c->local_ip), &c->local_port);
   c->state = C_IDLE;
   conn_arm(c, s->cfg.limits.idle_timeout_ms);
-  conn_read_start(c);
+  smv__stream_start(&c->st);
 }
 
-/* ---- Responses ------------------------------------------------------------------------------------ */
+/* ---- Writing responses ---------------------------------------------------------------------------- */
 
-const smv__srv_request *smv__srv_response_request(const smv__srv_response *res) { return &res->req; }
-
-const char *smv__srv_request_header(const smv__srv_request *req, const char *name) {
-  for (size_t i = 0; i < req->header_count; i++)
-    if (strcasecmp(req->headers[i].name, name) == 0) return req->headers[i].value;
-  return NULL;
+int smv__srv_conn_last(const smv__srv_response *res) {
+  const srv_conn *c = res->conn;
+  return c->srv->draining || c->nreq >= c->srv->cfg.limits.max_requests_per_conn;
 }
 
-static const char *status_reason(int status) {
-  switch (status) {
-  case 200: return "OK";
-  case 201: return "Created";
-  case 202: return "Accepted";
-  case 204: return "No Content";
-  case 301: return "Moved Permanently";
-  case 302: return "Found";
-  case 303: return "See Other";
-  case 304: return "Not Modified";
-  case 307: return "Temporary Redirect";
-  case 308: return "Permanent Redirect";
-  case 400: return "Bad Request";
-  case 401: return "Unauthorized";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 408: return "Request Timeout";
-  case 409: return "Conflict";
-  case 410: return "Gone";
-  case 413: return "Content Too Large";
-  case 415: return "Unsupported Media Type";
-  case 422: return "Unprocessable Content";
-  case 429: return "Too Many Requests";
-  case 431: return "Request Header Fields Too Large";
-  case 500: return "Internal Server Error";
-  case 502: return "Bad Gateway";
-  case 503: return "Service Unavailable";
-  case 504: return "Gateway Timeout";
-  default: return "Unknown";
-  }
+const char *smv__srv_conn_server_header(const smv__srv_response *res) {
+  return res->conn->srv->cfg.server_header;
 }
 
-int smv__srv_response_set_status(smv__srv_response *res, int status, const char *reason) {
-  if (status < 100 || status > 999) return SMV_ERR_INVALID_ARG;
-  if (reason) {
-    for (const char *p = reason; *p; p++)
-      if (*p == '\r' || *p == '\n') return SMV_ERR_INVALID_ARG;
-    snprintf(res->reason, sizeof(res->reason), "%s", reason);
-  } else {
-    res->reason[0] = '\0';
-  }
-  res->status = status;
-  return 0;
+void smv__srv_conn_abandon(smv__srv_response *res) {
+  srv_conn *c = res->conn;
+  c->res = NULL;
+  smv__srv_response_free(res);
+  conn_close(c);
 }
 
-static int is_tchar(unsigned char ch) {
-  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-         (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
-
-static smv__alloc *res_alloc(smv__srv_response *res) {
-  return res->conn ? &res->conn->srv->alloc : NULL;
-}
-
-int smv__srv_response_add_header(smv__srv_response *res, const char *name, const char *value) {
-  if (!name || !*name || !value) return SMV_ERR_INVALID_ARG;
-  for (const char *p = name; *p; p++)
-    if (!is_tchar((unsigned char)*p)) return SMV_ERR_INVALID_ARG;
-  for (const char *p = value; *p; p++)
-    if (*p == '\r' || *p == '\n') return SMV_ERR_INVALID_ARG;
-  static const char *const reserved[] = {"Content-Length", "Transfer-Encoding", "Connection", "Date"};
-  for (size_t i = 0; i < 4; i++)
-    if (strcasecmp(name, reserved[i]) == 0) return SMV_ERR_INVALID_ARG;
-  if (!res->conn) return 0; /* nobody will read it */
-  size_t need = strlen(name) + 2 + strlen(value) + 2;
-  if (res->head_len + need > res->head_cap) {
-    size_t cap = res->head_cap ? res->head_cap : 256;
-    while (cap < res->head_len + need) cap *= 2;
-    char *n = smv__realloc(res_alloc(res), res->head, cap);
-    if (!n) return SMV_ERR_NOMEM;
-    res->head = n;
-    res->head_cap = cap;
-  }
-  res->head_len += (size_t)sprintf(res->head + res->head_len, "%s: %s\r\n", name, value);
-  return 0;
-}
-
-int smv__srv_response_set_body(smv__srv_response *res, const void *body, size_t len) {
-  if (!res->conn) return 0;
-  uint8_t *b = NULL;
-  if (len) {
-    b = smv__malloc(res_alloc(res), len);
-    if (!b) return SMV_ERR_NOMEM;
-    memcpy(b, body, len);
-  }
-  smv__free(res_alloc(res), res->body);
-  res->body = b;
-  res->body_len = len;
-  return 0;
-}
-
-void smv__srv_response_close(smv__srv_response *res) { res->close = 1; }
-
-void smv__srv_response_on_abort(smv__srv_response *res,
-                                void (*cb)(smv__srv_response *res, void *data), void *data) {
-  res->abort_cb = cb;
-  res->abort_data = data;
-}
-
-/* Writes bytes as the response (TLS: encrypted into one flight). Frees res. */
-static int res_emit(smv__srv_response *res, const void *bytes, size_t len, int close_after) {
+int smv__srv_conn_emit(smv__srv_response *res, char *bytes, size_t len, int close_after) {
   srv_conn *c = res->conn;
   smv__server *s = c->srv;
+  c->want_close = close_after || smv__srv_conn_last(res);
   c->res = NULL;
-  res_free(s, res);
-  c->want_close = close_after || s->draining || c->nreq >= s->cfg.limits.max_requests_per_conn;
+  smv__srv_response_free(res);
   c->state = C_WRITING;
   conn_arm(c, s->cfg.limits.write_timeout_ms);
-  if (c->tls) {
-    smv__alloc *prev = srv_enter(s);
-    const uint8_t *p = bytes;
-    size_t left = len;
-    /* encrypt everything first, so the peer gets the response in one write */
-    uint8_t *out = NULL;
-    size_t olen = 0;
-    int failed = 0;
-    while (left > 0 && !failed) {
-      int n = smv__tls_write(c->tls, p, left);
-      const uint8_t *op;
-      size_t on;
-      smv__tls_pending_out(c->tls, &op, &on);
-      if (on) {
-        uint8_t *no = smv__realloc(&s->alloc, out, olen + on);
-        if (!no) {
-          failed = 1;
-          break;
-        }
-        out = no;
-        memcpy(out + olen, op, on);
-        olen += on;
-        smv__tls_consume_out(c->tls, on);
-      }
-      if (n > 0) {
-        p += n;
-        left -= (size_t)n;
-      } else if (n != SMV__TLS_WANT_IO || on == 0) {
-        failed = 1;
-      }
-    }
-    srv_leave(prev);
-    int rc = failed ? -1 : conn_write(c, out, olen, 1);
-    smv__free(&s->alloc, out);
-    if (failed) {
-      conn_close(c);
-      return SMV_ERR_NOMEM;
-    }
-    return rc ? SMV_ERR_NOMEM : 0;
-  }
-  return conn_write(c, bytes, len, 1) ? SMV_ERR_NOMEM : 0;
-}
-
-int smv__srv_response_send(smv__srv_response *res) {
-  srv_conn *c = res->conn;
-  if (!c) {
-    /* the connection went away after an abort callback that did not cancel: just free */
-    return 0;
-  }
-  smv__server *s = c->srv;
-  int close_after = res->close || s->draining || c->nreq >= s->cfg.limits.max_requests_per_conn;
-  int no_body = (res->status >= 100 && res->status < 200) || res->status == 204 ||
-                res->status == 304 || strcmp(res->req.method, "HEAD") == 0;
-  char date[64] = "";
-  time_t now = time(NULL);
-  struct tm tmv;
-  if (gmtime_r(&now, &tmv)) strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tmv);
-  const char *server = s->cfg.server_header;
-  size_t cap = 256 + sizeof(res->reason) + (server ? strlen(server) : 0) + res->head_len +
-               (no_body ? 0 : res->body_len);
-  char *buf = smv__malloc(&s->alloc, cap);
-  if (!buf) {
-    c->res = NULL;
-    res_free(s, res);
+  smv__free(&s->alloc, c->out);
+  c->out = bytes; /* kept until written */
+  if (smv__stream_write(&c->st, bytes, len) != 0) {
     conn_close(c);
     return SMV_ERR_NOMEM;
   }
-  int n = snprintf(buf, cap, "HTTP/1.1 %d %s\r\nDate: %s\r\n", res->status,
-                   res->reason[0] ? res->reason : status_reason(res->status), date);
-  size_t len = (size_t)n;
-  if (server) len += (size_t)snprintf(buf + len, cap - len, "Server: %s\r\n", server);
-  if (res->status >= 200 && res->status != 204 && res->status != 304)
-    len += (size_t)snprintf(buf + len, cap - len, "Content-Length: %zu\r\n", res->body_len);
-  len += (size_t)snprintf(buf + len, cap - len, "Connection: %s\r\n",
-                          close_after ? "close" : "keep-alive");
-  if (res->head_len) memcpy(buf + len, res->head, res->head_len);
-  len += res->head_len;
-  memcpy(buf + len, "\r\n", 2);
-  len += 2;
-  if (!no_body && res->body_len) {
-    memcpy(buf + len, res->body, res->body_len);
-    len += res->body_len;
-  }
-  int rc = res_emit(res, buf, len, close_after);
-  smv__free(&s->alloc, buf);
-  return rc;
+  return 0;
 }
 
-int smv__srv_response_send_raw(smv__srv_response *res, const void *bytes, size_t len,
-                               int close_after) {
-  srv_conn *c = res->conn;
-  if (!c) return 0;
-  return res_emit(res, bytes, len, close_after);
-}
-
-int smv__srv_respond(smv__srv_response *res, int status, const char *content_type,
-                     const void *body, size_t len) {
-  int rc = smv__srv_response_set_status(res, status, NULL);
-  if (rc == 0 && content_type) rc = smv__srv_response_add_header(res, "Content-Type", content_type);
-  if (rc == 0 && len) rc = smv__srv_response_set_body(res, body, len);
-  if (rc != 0) {
-    srv_conn *c = res->conn;
-    if (c) {
-      c->res = NULL;
-      res_free(c->srv, res);
-      conn_close(c);
-    }
-    return rc;
-  }
-  return smv__srv_response_send(res);
-}
-
-static void on_write(uv_write_t *req, int status) {
-  srv_write *w = (srv_write *)req;
-  srv_conn *c = w->c;
-  int is_response = w->is_response;
-  smv__free(&c->srv->alloc, w);
-  c->writes--;
-  if (status != 0) {
-    if (!uv_is_closing((uv_handle_t *)&c->tcp)) conn_close(c);
+static void st_written(smv__stream *st, int err) {
+  srv_conn *c = st->owner;
+  smv__free(&c->srv->alloc, c->out);
+  c->out = NULL;
+  if (err) {
+    conn_close(c);
     return;
   }
-  if (!is_response || c->state != C_WRITING) return;
+  if (c->state != C_WRITING) return;
   if (c->want_close) {
     conn_finish(c);
     return;
@@ -988,12 +663,12 @@ static void on_write(uv_write_t *req, int status) {
   /* keep-alive: back to waiting for the next request; what the peer already sent comes first */
   c->state = C_IDLE;
   conn_arm(c, c->srv->cfg.limits.idle_timeout_ms);
-  if (c->plen > 0 || (c->tls && smv__tls_read_pending(c->tls) > 0)) {
+  if (c->plen > 0) {
     c->state = C_READING;
     conn_arm(c, c->srv->cfg.limits.request_timeout_ms);
+    conn_parse(c);
   }
-  conn_read_start(c);
-  conn_process(c);
+  if (c->state != C_CLOSING && SRV_BUF - c->plen >= SRV_READ) smv__stream_pause(&c->st, 0);
 }
 
 /* ---- Drain ---------------------------------------------------------------------------------------- */

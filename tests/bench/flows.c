@@ -739,6 +739,9 @@ int main(int argc, char **argv) {
   printf("}}\n");
 
   if (b.client) smv_client_free(b.client);
+  /* The client ends its connections cleanly (each waits up to a second for the server's end): let
+   * it finish before the bench closes what is its own. */
+  uv_run(b.loop, UV_RUN_DEFAULT);
   uv_walk(b.loop, close_all, NULL);
   uv_run(b.loop, UV_RUN_DEFAULT);
   uv_loop_close(b.loop);
