@@ -94,28 +94,11 @@ static void format_sockaddr(const struct sockaddr *sa, char *buf, size_t cap) {
   }
 }
 
-static int connect_error(int status) {
-  switch (status) {
-  case UV_ECONNREFUSED: return SMV_ERR_CONNECT_REFUSED;
-  case UV_ENETUNREACH:
-  case UV_EHOSTUNREACH:
-  case UV_EADDRNOTAVAIL:
-  case UV_ENETDOWN: return SMV_ERR_CONNECT_UNREACH;
-  case UV_ECONNRESET:
-  case UV_ECONNABORTED: return SMV_ERR_CONN_RESET;
-  case UV_ENODEV:
-  case UV_ENXIO: return SMV_ERR_PATH_LOST;
-  case UV_ENOMEM:
-  case UV_ENOBUFS: return SMV_ERR_NOMEM;
-  default: return SMV_ERR_CONNECT;
-  }
-}
-
 static void on_connect(uv_connect_t *req, int status) {
   smv__conn *c = req->data;
   if (c->closing) return;
   if (status < 0) {
-    if (c->ev && c->ev->ready) c->ev->ready(c, connect_error(status), c->ud);
+    if (c->ev && c->ev->ready) c->ev->ready(c, smv__stream_uv_error(status), c->ud);
     return;
   }
   c->connected = 1;
@@ -163,7 +146,7 @@ int smv__conn_connect(smv__conn *c, const smv__path *path, const struct sockaddr
   uv_tcp_nodelay(tcp, 1);
   c->connect_req.data = c;
   rc = uv_tcp_connect(&c->connect_req, tcp, addr, on_connect);
-  return rc < 0 ? connect_error(rc) : 0;
+  return rc < 0 ? smv__stream_uv_error(rc) : 0;
 }
 
 void smv__conn_attach(smv__conn *c, const smv__conn_events *ev, void *ud) {

@@ -14,7 +14,7 @@ static void begin_close(smv__stream *s);
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 
-static int map_uv_error(int status) {
+int smv__stream_uv_error(int status) {
   switch (status) {
   case UV_ECONNREFUSED: return SMV_ERR_CONNECT_REFUSED;
   case UV_ENETUNREACH:
@@ -153,7 +153,7 @@ static void on_write(uv_write_t *req, int status) {
   if (s->closing || uv_is_closing((uv_handle_t *)&s->tcp)) return;
   if (status < 0) {
     if (s->ending) smv__stream_close(s);
-    else fail(s, map_uv_error(status));
+    else fail(s, smv__stream_uv_error(status));
     return;
   }
   if (s->tls) {
@@ -184,7 +184,7 @@ static void flush(smv__stream *s) {
   if (rc < 0) {
     smv__tls_consume_out(s->tls, n); /* nothing will carry it */
     if (s->ending) smv__stream_close(s);
-    else fail(s, map_uv_error(rc));
+    else fail(s, smv__stream_uv_error(rc));
     return;
   }
   s->writing = 1;
@@ -205,7 +205,7 @@ int smv__stream_write(smv__stream *s, const void *buf, size_t len) {
   if (rc < 0) {
     s->plain_out = NULL;
     s->plain_out_len = 0;
-    return map_uv_error(rc);
+    return smv__stream_uv_error(rc);
   }
   s->writing = 1;
   return 0;
@@ -322,7 +322,7 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   if (nread < 0) {
-    fail(s, nread == UV_ENOBUFS ? SMV_ERR_NOMEM : map_uv_error((int)nread));
+    fail(s, nread == UV_ENOBUFS ? SMV_ERR_NOMEM : smv__stream_uv_error((int)nread));
     return;
   }
   if (nread == 0) return;

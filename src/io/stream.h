@@ -80,6 +80,8 @@ void smv__stream_pause(smv__stream *s, int paused);
 void smv__stream_shutdown(smv__stream *s, unsigned linger_ms);
 /* Closes at once (pending writes cancelled). No event but released follows. */
 void smv__stream_close(smv__stream *s);
+/* The SMV_ERR_* for a libuv error of a socket (connect, read, write). */
+int smv__stream_uv_error(int status);
 /* 1 while open and neither failed nor ending. */
 int smv__stream_usable(const smv__stream *s);
 
