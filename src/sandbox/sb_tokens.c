@@ -24,7 +24,9 @@ int smv__sb_tokens_init(smv__sb_tokens *t) {
 static void release(smv__sb_token *tok) {
   free(tok->callback_url);
   free(tok->return_url);
+  free(tok->ext);
   tok->callback_url = tok->return_url = NULL;
+  tok->ext = NULL;
 }
 
 void smv__sb_tokens_free(smv__sb_tokens *t) {
@@ -51,6 +53,7 @@ static int rebuild(smv__sb_tokens *t, size_t cap) {
 }
 
 smv__sb_token *smv__sb_tokens_insert(smv__sb_tokens *t, const char *id) {
+  if (strlen(id) >= SMV__SB_TOKEN_ID_MAX) return NULL;
   if ((t->used + 1) * 10 > t->cap * 7) {
     size_t cap = (t->count + 1) * 10 > t->cap * 4 ? t->cap * 2 : t->cap;
     if (rebuild(t, cap)) return NULL;
