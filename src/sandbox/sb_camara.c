@@ -953,7 +953,8 @@ static void handle_token(smv__sb_service *svc, const smv__sb_request *req, uint6
     return;
   }
   smv__sb_token *t = smv__sb_camara_id_ok(code, strlen(code)) ? store_find(svc, code, K_CODE) : NULL;
-  if (t && t->expires_ms <= now_ms) {
+  grant *g = t ? t->ext : NULL;
+  if (t && !g->used && t->expires_ms <= now_ms) {
     store_remove(svc, t);
     oauth_error(res, 400, "invalid_grant", "The authorization code has expired");
     logf_(svc, "token: expired code from %s", cl->client_id);
@@ -963,7 +964,6 @@ static void handle_token(smv__sb_service *svc, const smv__sb_request *req, uint6
     oauth_error(res, 400, "invalid_grant", "Unknown authorization code");
     return;
   }
-  grant *g = t->ext;
   if (g->used) {
     /* RFC 6749 4.1.2: a code used twice revokes what it gave */
     smv__sb_token *a = g->access[0] ? store_find(svc, g->access, K_ACCESS) : NULL;
@@ -986,8 +986,12 @@ static void handle_token(smv__sb_service *svc, const smv__sb_request *req, uint6
     return;
   }
   issue_token(svc, (size_t)ci, g, now_ms, g->access, res);
-  if (res->status == 200)
+  if (res->status == 200) {
+    /* a used code is remembered as long as its token lives, so that a replay revokes it */
+    uint64_t token_end = now_ms + (uint64_t)cfg->camara_token_ttl_s * 1000u;
+    if (t->expires_ms < token_end) t->expires_ms = token_end;
     logf_(svc, "token: access token for subscriber %s issued to %s", g->msisdn, cl->client_id);
+  }
 }
 
 /* ---- the Number Verification API ---- */

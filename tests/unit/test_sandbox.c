@@ -1448,6 +1448,20 @@ static void test_camara_token(void **state) {
   request(c->w, SMV__SB_API, "GET", SMV__SB_NV_SHARE, at, NULL, "", "127.0.0.1", 1, NULL, 0, T0 + 40, &res);
   assert_int_equal(res.status, 401);
 
+  /* and a replay after the code's own lifetime: still known (as long as its token), still revoked */
+  code = get_code(c, "app", 0, T0);
+  snprintf(form, sizeof(form), "grant_type=authorization_code&code=%s&redirect_uri=myapp://cb", code);
+  token(c, APP_BASIC, form, T0 + 10, &res);
+  assert_int_equal(res.status, 200);
+  t = cJSON_Parse(res.body);
+  snprintf(at, sizeof(at), "Bearer %s", cJSON_GetObjectItem(t, "access_token")->valuestring);
+  cJSON_Delete(t);
+  token(c, APP_BASIC, form, T0 + 5000, &res);
+  assert_string_equal(res.oauth_error, "invalid_grant");
+  assert_non_null(strstr(res.body, "used already"));
+  request(c->w, SMV__SB_API, "GET", SMV__SB_NV_SHARE, at, NULL, "", "127.0.0.1", 1, NULL, 0, T0 + 5001, &res);
+  assert_int_equal(res.status, 401);
+
   /* client_secret_post */
   code = get_code(c, "app", 0, T0);
   snprintf(form, sizeof(form),
