@@ -738,7 +738,8 @@ int smv__cli_demo(int argc, char **argv) {
   }
   signal(SIGPIPE, SIG_IGN);
   uv_loop_init(&d->loop);
-  int ok = setup(d) == 0;
+  /* mbedTLS's allocation hook before the first key is made (sb_jwt.h) */
+  int ok = smv__tls_global_init() == 0 && setup(d) == 0;
   if (ok) {
     uv_timer_init(&d->loop, &d->deadline);
     d->deadline.data = d;

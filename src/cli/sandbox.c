@@ -51,11 +51,8 @@ static void usage(FILE *f) {
         f);
 }
 
-/* mbedTLS allocates through smv's hook: install it, and use the default allocator throughout. */
-static smv__alloc *mbed_enter(void) {
-  smv__tls_global_init();
-  return smv__alloc_enter(NULL);
-}
+/* mbedTLS allocates through smv's hook (installed by smv__cli_sandbox): the default allocator. */
+static smv__alloc *mbed_enter(void) { return smv__alloc_enter(NULL); }
 
 static int cli_keygen(int argc, char **argv) {
   const char *out = NULL;
@@ -183,6 +180,11 @@ static int parse_port(const char *s, uint16_t *out) {
 
 
 int smv__cli_sandbox(int argc, char **argv) {
+  /* before the configuration's keys are parsed (sb_jwt.h) */
+  if (smv__tls_global_init()) {
+    fprintf(stderr, "smv sandbox: the crypto library did not start\n");
+    return 1;
+  }
   if (argc > 1 && !strcmp(argv[1], "keygen")) return cli_keygen(argc - 1, argv + 1);
   if (argc > 1 && !strcmp(argv[1], "assertion")) return cli_assertion(argc - 1, argv + 1);
   const char *config = NULL, *listen = NULL, *state = NULL;

@@ -58,7 +58,8 @@ int smv__sb_camara_init(smv__sb_camara *c, const smv__sb_effects *fx) {
   memset(c, 0, sizeof(*c));
   fx->random(fx->ud, c->sub_key, sizeof(c->sub_key));
   smv__sb_random_id(fx, 9, c->kid, sizeof(c->kid));
-  return smv__sb_tokens_init(&c->store);
+  /* small to start with: most sandboxes never see a CAMARA request */
+  return smv__sb_tokens_init_cap(&c->store, 64);
 }
 
 void smv__sb_camara_free(smv__sb_camara *c) {

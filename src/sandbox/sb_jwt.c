@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "core/alloc.h"
-#include "io/tls.h"
 
 #define HEADER_MAX 1024
 #define PAYLOAD_MAX 4096
@@ -97,10 +96,9 @@ long smv__sb_b64url_decode(const char *in, size_t n, unsigned char *out, size_t 
 
 /* ---- keys ---- */
 
-/* Brackets every allocating mbedTLS call: the hook installed, the default allocator current. */
-#define MBED_BEGIN                                                                                 \
-  smv__tls_global_init();                                                                          \
-  smv__alloc *saved_ = smv__alloc_enter(NULL)
+/* Brackets every allocating mbedTLS call: the default allocator is current, so that what one call
+ * allocates any later one may free, whoever's flow is running then. */
+#define MBED_BEGIN smv__alloc *saved_ = smv__alloc_enter(NULL)
 #define MBED_END smv__alloc_leave(saved_)
 
 int smv__sb_jws_parse_public(mbedtls_pk_context *pk, const char *pem) {

@@ -45,9 +45,10 @@ const char *smv__sb_jws_strerror(int err);
 size_t smv__sb_b64url_encode(const unsigned char *in, size_t n, char *out, size_t cap);
 long smv__sb_b64url_decode(const char *in, size_t n, unsigned char *out, size_t cap);
 
-/* mbedTLS allocates through smv's hook (src/io/tls.c), which must be installed before the first
- * allocation and see the same allocator at the free: every mbedTLS call of the sandbox's key code
- * goes through this file and runs on the default allocator. */
+/* mbedTLS allocates through smv's hook once src/io/tls.c installs it (smv__tls_global_init): a
+ * process that uses these functions installs it before the first of them, or never (the unit tests,
+ * the fuzzer), because a block allocated before the hook is freed wrongly after it. Every mbedTLS
+ * call of the sandbox's key code goes through this file and runs on the default allocator. */
 /* Parses a PEM public key (NUL-terminated). Returns 0, or E_KEY. */
 int smv__sb_jws_parse_public(mbedtls_pk_context *pk, const char *pem);
 /* The public half of pk as PEM into out. Returns 0 or E_SIZE. */

@@ -14,12 +14,14 @@ static uint64_t hash(const char *s) {
   return h;
 }
 
-int smv__sb_tokens_init(smv__sb_tokens *t) {
+int smv__sb_tokens_init_cap(smv__sb_tokens *t, size_t cap) {
   memset(t, 0, sizeof(*t));
-  t->cap = 1024;
+  t->cap = cap < 16 || (cap & (cap - 1)) ? 1024 : cap;
   t->slots = calloc(t->cap, sizeof(*t->slots));
   return t->slots ? 0 : SMV_ERR_NOMEM;
 }
+
+int smv__sb_tokens_init(smv__sb_tokens *t) { return smv__sb_tokens_init_cap(t, 1024); }
 
 static void release(smv__sb_token *tok) {
   free(tok->callback_url);

@@ -43,6 +43,8 @@ typedef struct smv__sb_tokens {
 } smv__sb_tokens;
 
 int smv__sb_tokens_init(smv__sb_tokens *t);
+/* The same with cap slots to start with (a power of two, at least 16); the table grows as needed. */
+int smv__sb_tokens_init_cap(smv__sb_tokens *t, size_t cap);
 void smv__sb_tokens_free(smv__sb_tokens *t);
 /* A new entry for id (which must not be present), state PENDING, strings NULL. Pointers to entries
  * are invalidated by the next insert. NULL on no memory. */
