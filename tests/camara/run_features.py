@@ -189,15 +189,19 @@ class Sandbox:
         json.dump(cfg, open(path, "w"))
         self.proc = subprocess.Popen([smv, "sandbox", "--port", "0", "--config", path],
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = self.proc.stdout.readline()
-        if not line:
-            raise SystemExit("the sandbox did not start")
-        ready = json.loads(line)
-        self.api, self.ca, self.user, self.password = ready["api"], ready["ca"], ready["user"], ready["password"]
-        self.disc = ready["camara"]["discovery"]
-        self.ctx = ssl.create_default_context(cafile=self.ca)
-        d = self.http("GET", self.disc)[2]
-        self.authorize_endpoint, self.token_endpoint = d["authorization_endpoint"], d["token_endpoint"]
+        try:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise SystemExit("the sandbox did not start")
+            ready = json.loads(line)
+            self.api, self.ca, self.user, self.password = ready["api"], ready["ca"], ready["user"], ready["password"]
+            self.disc = ready["camara"]["discovery"]
+            self.ctx = ssl.create_default_context(cafile=self.ca)
+            d = self.http("GET", self.disc)[2]
+            self.authorize_endpoint, self.token_endpoint = d["authorization_endpoint"], d["token_endpoint"]
+        except BaseException:
+            self.stop()  # nothing this runner started outlives it
+            raise
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -499,7 +503,11 @@ def main():
         return 1
     schemas = Schemas(openapi)
     features = [parse_feature(p) for p in files]
-    work = tempfile.mkdtemp(prefix="smv-camara-")
+    with tempfile.TemporaryDirectory(prefix="smv-camara-") as work:
+        return run_all(a, schemas, features, files, work)
+
+
+def run_all(a, schemas, features, files, work):
     sb = Sandbox(a.smv, work)
     run = passed = 0
     failed, unmapped, listed = [], [], []
@@ -534,9 +542,6 @@ def main():
                     print(f"FAIL {rel} {sc.tag}: line {n}: {text}: {e}")
     finally:
         sb.stop()
-        for p in glob.glob(os.path.join(work, "*")):
-            os.unlink(p)
-        os.rmdir(work)
     total = sum(len(f.scenarios) for f in features)
     print(f"scenarios: {total} in {len(files)} files; run {run}, passed {passed}, failed {len(failed)}, "
           f"unmapped {len(unmapped)}, listed with a reason {len(listed)} ({time.time() - t0:.1f} s)")
