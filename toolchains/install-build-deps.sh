@@ -4,6 +4,8 @@
 # the harness drives (iproute2, nftables, dnsmasq). A machine is laid anew from time to time, so the
 # project installs what it uses instead of relying on what a session left behind.
 #
+# python3-yaml: the CAMARA feature runner (tests/camara) reads the official OpenAPI file (YAML).
+#
 # dnsmasq-base, not dnsmasq: the same /usr/sbin/dnsmasq for the harness's namespaces, without the
 # system service that the dnsmasq package starts on the host's port 53.
 #
@@ -21,7 +23,7 @@ PACKAGES="
   cmake ninja-build pkg-config make
   gcc libc6-dev binutils clang llvm libclang-rt-14-dev
   valgrind
-  curl ca-certificates openssl python3 jq
+  curl ca-certificates openssl python3 python3-yaml jq
   gnutls-bin nginx
   iproute2 nftables procps
   dnsmasq-base

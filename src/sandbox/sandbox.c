@@ -88,17 +88,23 @@ static uint64_t wall_ms(void) {
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void fx_random(void *ud, unsigned char *buf, size_t n) {
+int smv__sandbox_random(void *ud, unsigned char *buf, size_t n) {
   (void)ud;
   while (n) {
     ssize_t r = getrandom(buf, n, 0);
     if (r < 0) {
       if (errno == EINTR) continue;
-      abort(); /* no entropy: tokens would be guessable; refuse to go on */
+      return -1;
     }
     buf += r;
     n -= (size_t)r;
   }
+  return 0;
+}
+
+static void fx_random(void *ud, unsigned char *buf, size_t n) {
+  /* no entropy: tokens would be guessable; refuse to go on */
+  if (smv__sandbox_random(ud, buf, n)) abort();
 }
 
 static void fx_log(void *ud, const char *line) { sblog(ud, "%s", line); }
@@ -226,11 +232,13 @@ static void send_out(smv__srv_response *res, const smv__sb_response *out) {
   smv__srv_response_set_status(res, out->status, NULL);
   if (out->location[0]) smv__srv_response_add_header(res, "Location", out->location);
   if (out->allow) smv__srv_response_add_header(res, "Allow", out->allow);
-  if (out->www_authenticate)
-    smv__srv_response_add_header(res, "WWW-Authenticate", "Basic realm=\"smv-sandbox\"");
+  if (out->www_authenticate) smv__srv_response_add_header(res, "WWW-Authenticate", out->www_authenticate);
   smv__srv_response_add_header(res, "Cache-Control", "no-store");
+  if (out->no_cache) smv__srv_response_add_header(res, "Pragma", "no-cache");
+  if (out->x_correlator[0]) smv__srv_response_add_header(res, "x-correlator", out->x_correlator);
   if (out->body_len) {
-    smv__srv_response_add_header(res, "Content-Type", "application/json");
+    smv__srv_response_add_header(res, "Content-Type",
+                                 out->content_type ? out->content_type : "application/json");
     smv__srv_response_set_body(res, out->body, out->body_len);
   }
   smv__srv_response_send(res);
@@ -268,6 +276,14 @@ static void on_request(smv__server *srv, const smv__srv_request *req, smv__srv_r
   r.body_len = req->body_len;
   r.peer_ip = req->peer_ip;
   r.peer_port = req->peer_port;
+  /* the server bounds the header count (its limits.max_headers, 64 by default) */
+  smv__sb_header hdrs[128];
+  r.header_count = req->header_count < 128 ? req->header_count : 128;
+  for (size_t i = 0; i < r.header_count; i++) {
+    hdrs[i].name = req->headers[i].name;
+    hdrs[i].value = req->headers[i].value;
+  }
+  r.headers = hdrs;
   delayed *d = malloc(sizeof(*d));
   if (!d) {
     smv__srv_respond(res, 503, NULL, NULL, 0);
@@ -490,6 +506,16 @@ size_t smv__sandbox_ready_line(const smv__sandbox *sb, char *buf, size_t cap) {
   cJSON_AddStringToObject(o, "ca", sb->ca_path);
   cJSON_AddStringToObject(o, "user", sb->cfg->user);
   cJSON_AddStringToObject(o, "password", sb->cfg->password);
+  /* CAMARA: where a client starts, and the first registered client */
+  const smv__sb_client *cl = &sb->cfg->clients[0];
+  char disc[400];
+  snprintf(disc, sizeof(disc), "%s" SMV__SB_OIDC_DISCOVERY, sb->api_url);
+  cJSON *cam = cJSON_AddObjectToObject(o, "camara");
+  cJSON_AddStringToObject(cam, "discovery", disc);
+  cJSON_AddStringToObject(cam, "client_id", cl->client_id);
+  if (cl->client_secret[0]) cJSON_AddStringToObject(cam, "client_secret", cl->client_secret);
+  else cJSON_AddNullToObject(cam, "client_secret");
+  cJSON_AddStringToObject(cam, "redirect_uri", cl->redirect_uris[0]);
   int ok = cJSON_PrintPreallocated(o, buf, (int)cap, 0);
   cJSON_Delete(o);
   return ok ? strlen(buf) : 0;

@@ -20,6 +20,9 @@ typedef void (*smv__sandbox_log_cb)(void *ud, const char *line);
 int smv__sandbox_start(uv_loop_t *loop, smv__sb_config *cfg, smv__sandbox_log_cb log, void *log_ud,
                        smv__sandbox **out, char *err, size_t errcap);
 
+/* n bytes from the kernel's random source, as an mbedTLS f_rng (ud unused). 0, or -1 on failure. */
+int smv__sandbox_random(void *ud, unsigned char *buf, size_t n);
+
 const char *smv__sandbox_api_url(const smv__sandbox *sb);      /* "https://127.0.0.1:PORT" */
 const char *smv__sandbox_operator_url(const smv__sandbox *sb); /* "http://127.0.0.1:PORT" */
 const char *smv__sandbox_ca_path(const smv__sandbox *sb);
@@ -33,7 +36,8 @@ size_t smv__sandbox_pending_callbacks(const smv__sandbox *sb);
 void smv__sandbox_stop(smv__sandbox *sb, void (*done)(void *data), void *data);
 
 /* The ready line of the CLI contract, without the newline: {"api":..,"operator":..,"ca":..,
- * "user":..,"password":..}. Returns the length, or 0 when it does not fit. */
+ * "user":..,"password":..,"camara":{"discovery","client_id","client_secret","redirect_uri"}}.
+ * Returns the length, or 0 when it does not fit. */
 size_t smv__sandbox_ready_line(const smv__sandbox *sb, char *buf, size_t cap);
 
 #endif

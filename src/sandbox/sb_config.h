@@ -7,11 +7,27 @@
 #define SMV_SANDBOX_SB_CONFIG_H
 
 #include <stddef.h>
+#include <mbedtls/pk.h>
 #include <stdint.h>
 
 #define SMV__SB_DEFAULT_USER "sandbox"
 #define SMV__SB_DEFAULT_PASSWORD "sandbox-secret"
 #define SMV__SB_DEFAULT_MSISDN "41793026727"
+#define SMV__SB_DEFAULT_CLIENT_ID "sandbox-client"
+#define SMV__SB_DEFAULT_CLIENT_SECRET "sandbox-client-secret"
+#define SMV__SB_DEFAULT_REDIRECT_URI "myapp://camara/callback"
+#define SMV__SB_DEFAULT_MSISDN_HEADER "X-MSISDN"
+
+#define SMV__SB_MAX_PROXIES 16        /* trusted_proxies per operator */
+#define SMV__SB_MAX_RANGES 32         /* ip_ranges per operator */
+#define SMV__SB_MAX_REDIRECT_URIS 8   /* per CAMARA client */
+#define SMV__SB_MAX_CLIENTS 64
+
+/* CAMARA Number Verification scopes (the OpenAPI's security requirements) and openid. */
+#define SMV__SB_SCOPE_OPENID 1u
+#define SMV__SB_SCOPE_VERIFY 2u       /* number-verification:verify */
+#define SMV__SB_SCOPE_SHARE 4u        /* number-verification:device-phone-number:read */
+#define SMV__SB_SCOPE_ALL 7u
 
 typedef enum smv__sb_profile {
   SMV__SB_PROFILE_IP_PORT = 0,        /* match public IP and port against CGNAT records */
@@ -24,6 +40,11 @@ typedef struct smv__sb_addr {
   unsigned char b[16];
 } smv__sb_addr;
 
+typedef struct smv__sb_prefix {
+  smv__sb_addr addr;
+  unsigned len;                /* prefix bits */
+} smv__sb_prefix;
+
 typedef struct smv__sb_operator {
   char name[32];
   smv__sb_profile profile;
@@ -32,7 +53,31 @@ typedef struct smv__sb_operator {
   size_t hmac_key_len;         /* 0: a random key is drawn at start */
   unsigned latency_ms;         /* fault: the operator answers this late */
   int down;                    /* fault: the operator does not answer (ERROR-1030) */
+  /* The operator's own address space: a device that reaches the service from outside it is not on
+   * this operator's network (ERROR-306). Configured, or for ip_port operators derived from
+   * public_ipv4 and the subscribers' addresses; none: no check. */
+  smv__sb_prefix ranges[SMV__SB_MAX_RANGES];
+  size_t range_count;
+  int ranges_configured;
+  /* Header enrichment through a real proxy: with trusted proxies, the enrichment endpoint believes
+   * the MSISDN in msisdn_header, and only from these peers. */
+  smv__sb_addr trusted_proxies[SMV__SB_MAX_PROXIES];
+  size_t trusted_count;
+  char msisdn_header[64];      /* "X-MSISDN" */
 } smv__sb_operator;
+
+
+/* A registered OAuth client of the CAMARA authorization server. */
+typedef struct smv__sb_client {
+  char client_id[128];
+  char client_secret[128];     /* "": no secret (client_secret_basic/_post refused) */
+  char *redirect_uris[SMV__SB_MAX_REDIRECT_URIS];  /* malloc, exact strings */
+  size_t redirect_count;
+  mbedtls_pk_context *public_key;  /* private_key_jwt; NULL: none (malloc'd context) */
+  int key_alg;                 /* SMV__SB_JWS_ES256 or _RS256, from the key */
+  unsigned scopes;             /* SMV__SB_SCOPE_* the client may ask for */
+  int require_pkce;            /* authorize requests without code_challenge are refused */
+} smv__sb_client;
 
 typedef struct smv__sb_subscriber {
   char msisdn[16];
@@ -70,6 +115,16 @@ typedef struct smv__sb_config {
   char callback_cacert[512];         /* roots for https callbacks; "": the system store */
   /* faults */
   int always_invalid;
+  int camara_consent_page;     /* the authorization endpoint wants interaction (a consent page) */
+  /* CAMARA: the authorization server and the Number Verification API */
+  smv__sb_client *clients;
+  size_t client_count;
+  uint64_t camara_code_ttl_ms;       /* 60000: authorization codes (RFC 6749 4.1.2: short) */
+  unsigned camara_token_ttl_s;       /* 300 at most: access tokens */
+  unsigned camara_skew_s;            /* 60: clock skew allowed on client assertions */
+  unsigned camara_assertion_max_s;   /* 300: the longest exp - now a client assertion may have */
+  size_t camara_max_jti;             /* 10000 assertion ids remembered at once */
+  long camara_operator;              /* the operator whose network identifies devices; -1: all */
   /* data */
   smv__sb_operator *operators;
   size_t operator_count;
@@ -91,5 +146,14 @@ int smv__sb_addr_parse(smv__sb_addr *out, const char *s);
 long smv__sb_config_find_subscriber(const smv__sb_config *cfg, const char *msisdn);
 /* Index of the operator of this name, or -1. */
 long smv__sb_config_find_operator(const smv__sb_config *cfg, const char *name);
+/* Index of the CAMARA client with this client_id, or -1. */
+long smv__sb_config_find_client(const smv__sb_config *cfg, const char *client_id);
+/* A space-separated scope list (RFC 6749 3.3) -> SMV__SB_SCOPE_* bits. 0 ok; -1 an unknown scope,
+ * a repeated one, an empty list or stray spaces. */
+int smv__sb_scope_parse(const char *s, unsigned *bits);
+/* The scope list of bits, in a fixed order. */
+void smv__sb_scope_format(unsigned bits, char *out, size_t cap);
+/* "2001:db8::/32", "100.64.0.0/10" -> prefix. Returns 0 or -1. */
+int smv__sb_prefix_parse(const char *s, smv__sb_prefix *out);
 
 #endif

@@ -22,4 +22,14 @@ long smv__sb_lookup_by_addr(const smv__sb_config *cfg, size_t op, const smv__sb_
 /* 1 when the first len bits of a and b agree (both IPv6). */
 int smv__sb_prefix_match(const smv__sb_addr *a, const smv__sb_addr *prefix, unsigned len);
 
+/* 1 when a and b are the same address (IPv4-mapped IPv6 compared as IPv4). */
+int smv__sb_addr_equal(const smv__sb_addr *a, const smv__sb_addr *b);
+/* 1 when a is inside p (IPv4 or IPv6; a mapped IPv6 a is taken as its IPv4). */
+int smv__sb_in_prefix(const smv__sb_addr *a, const smv__sb_prefix *p);
+
+/* 1 when ip belongs to operator op's network: its ip_ranges when configured; else, for an ip_port
+ * operator, its public_ipv4 or one of its subscribers' addresses and prefixes; else (a
+ * header-enrichment operator without ranges, or nothing to derive from) always 1: no check. */
+int smv__sb_in_operator_ranges(const smv__sb_config *cfg, size_t op, const smv__sb_addr *ip);
+
 #endif

@@ -1,12 +1,11 @@
 /* The service's decisions. Order of checks on the verify request, so that a client sees the most
- * basic problem first: route, method, credentials, size, media type, JSON, field types, required
- * fields, field formats, consent, subscriber, capacity. Consent comes after the formats because its
- * ERROR-202 goes to the callbackUrl, which must be valid by then. */
+ * basic problem first: route, method, credentials, size, media type, JSON, its shape (field types),
+ * required fields, field formats, consent, subscriber, capacity. Consent comes after the formats
+ * because its ERROR-202 goes to the callbackUrl, which must be valid by then. */
 #include "sandbox/sb_service.h"
 
 #include <cJSON.h>
 #include <mbedtls/base64.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,23 +14,13 @@
 #include "sandbox/sb_assert.h"
 #include "sandbox/sb_errors.h"
 #include "sandbox/sb_match.h"
+#include "sandbox/sb_util.h"
 #include "smv.h"
 
-#if defined(__GNUC__)
-#define SB_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define SB_PRINTF(a, b)
-#endif
+/* The vendor table's kinds of entry (smv__sb_token.kind). */
+enum { KIND_VERIFY = 0, KIND_ZERO_RATED = 1 };
 
-SB_PRINTF(2, 3) static void logf_(smv__sb_service *svc, const char *fmt, ...) {
-  if (!svc->fx.log) return;
-  char line[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(line, sizeof(line), fmt, ap);
-  va_end(ap);
-  svc->fx.log(svc->fx.ud, line);
-}
+#define logf_(svc, ...) smv__sb_logf(&(svc)->fx, __VA_ARGS__)
 
 int smv__sb_service_init(smv__sb_service *svc, smv__sb_config *cfg, const smv__sb_effects *fx,
                          const char *api_base, const char *operator_base) {
@@ -45,133 +34,24 @@ int smv__sb_service_init(smv__sb_service *svc, smv__sb_config *cfg, const smv__s
     fx->random(fx->ud, cfg->operators[i].hmac_key, sizeof(cfg->operators[i].hmac_key));
     cfg->operators[i].hmac_key_len = sizeof(cfg->operators[i].hmac_key);
   }
-  return smv__sb_tokens_init(&svc->tokens);
+  if (smv__sb_tokens_init(&svc->tokens)) return SMV_ERR_NOMEM;
+  if (smv__sb_camara_init(&svc->camara, fx)) {
+    smv__sb_tokens_free(&svc->tokens);
+    return SMV_ERR_NOMEM;
+  }
+  return 0;
 }
 
-void smv__sb_service_free(smv__sb_service *svc) { smv__sb_tokens_free(&svc->tokens); }
+void smv__sb_service_free(smv__sb_service *svc) {
+  smv__sb_tokens_free(&svc->tokens);
+  smv__sb_camara_free(&svc->camara);
+}
 
 /* ---- validators ---- */
 
 int smv__sb_valid_msisdn(const char *s) {
   size_t n = strlen(s);
   return n >= 7 && n <= 15 && strspn(s, "0123456789") == n && s[0] != '0';
-}
-
-/* Bytes no URL we accept may carry: controls, space, non-ASCII, and the characters that are never
- * valid unescaped (they would also break the Location header or a log line). */
-static int url_chars_ok(const char *s) {
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-    if (*p <= 0x20 || *p >= 0x7f || strchr("\"<>\\^`|", *p)) return 0;
-  return 1;
-}
-
-static int valid_authority(const char *a, size_t n) {
-  if (n == 0) return 0;
-  size_t hostlen = n;
-  if (a[0] == '[') {
-    const char *close = memchr(a, ']', n);
-    if (!close) return 0;
-    char tmp[64];
-    size_t hl = (size_t)(close - a - 1);
-    if (hl >= sizeof(tmp)) return 0;
-    memcpy(tmp, a + 1, hl);
-    tmp[hl] = 0;
-    smv__sb_addr ad;
-    if (smv__sb_addr_parse(&ad, tmp) || ad.family != 6) return 0;
-    hostlen = (size_t)(close - a + 1);
-    if (hostlen < n && a[hostlen] != ':') return 0;
-  } else {
-    const char *colon = memchr(a, ':', n);
-    if (colon) hostlen = (size_t)(colon - a);
-    if (hostlen == 0) return 0;
-    for (size_t i = 0; i < hostlen; i++) {
-      char c = a[i];
-      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '.' || c == '-' || c == '_'))
-        return 0;
-    }
-  }
-  if (hostlen < n) { /* ":port" */
-    size_t pl = n - hostlen - 1;
-    if (pl == 0 || pl > 5) return 0;
-    unsigned long port = 0;
-    for (size_t i = hostlen + 1; i < n; i++) {
-      if (a[i] < '0' || a[i] > '9') return 0;
-      port = port * 10 + (unsigned long)(a[i] - '0');
-    }
-    if (port == 0 || port > 65535) return 0;
-  }
-  return 1;
-}
-
-/* http(s)://authority[/path][?query][#frag]; returns the query span through qs/qn. */
-static int valid_http_url(const char *s, const char **qs, size_t *qn) {
-  size_t n = strlen(s);
-  if (n == 0 || n > SMV__SB_URL_MAX || !url_chars_ok(s)) return 0;
-  size_t off;
-  if (strncasecmp(s, "https://", 8) == 0) off = 8;
-  else if (strncasecmp(s, "http://", 7) == 0) off = 7;
-  else return 0;
-  size_t alen = strcspn(s + off, "/?#");
-  if (memchr(s + off, '@', alen)) return 0; /* no credentials in URLs we call */
-  if (!valid_authority(s + off, alen)) return 0;
-  const char *rest = s + off + alen;
-  const char *q = strchr(rest, '?');
-  const char *h = strchr(rest, '#');
-  if (q && h && h < q) q = NULL;
-  if (qs) {
-    *qs = q ? q + 1 : NULL;
-    *qn = q ? (size_t)((h ? h : s + n) - (q + 1)) : 0;
-  }
-  return 1;
-}
-
-static int span_has(const char *s, size_t n, const char *needle) {
-  size_t k = strlen(needle);
-  for (size_t i = 0; i + k <= n; i++)
-    if (memcmp(s + i, needle, k) == 0) return 1;
-  return 0;
-}
-
-int smv__sb_check_callback_url(const char *s) {
-  const char *q;
-  size_t qn;
-  /* The braces of the placeholders are not URL characters; accept exactly these two spellings. */
-  char tmp[SMV__SB_URL_MAX + 1];
-  size_t n = strlen(s);
-  if (n > SMV__SB_URL_MAX) return SMV__SB_EC_INVALID_CALLBACK_URL;
-  size_t o = 0;
-  for (size_t i = 0; i < n;) {
-    if (strncmp(s + i, "{result}", 8) == 0) {
-      memcpy(tmp + o, "RESULT__", 8), o += 8, i += 8;
-    } else if (strncmp(s + i, "{token}", 7) == 0) {
-      memcpy(tmp + o, "TOKEN__", 7), o += 7, i += 7;
-    } else if (s[i] == '{' || s[i] == '}') {
-      return SMV__SB_EC_INVALID_CALLBACK_URL;
-    } else {
-      tmp[o++] = s[i++];
-    }
-  }
-  tmp[o] = 0;
-  if (!valid_http_url(tmp, &q, &qn)) return SMV__SB_EC_INVALID_CALLBACK_URL;
-  /* Both must be in the query (after '?', before '#'); where they were, the copy has the marks. */
-  if (!q || !span_has(q, qn, "RESULT__") || !span_has(q, qn, "TOKEN__"))
-    return SMV__SB_EC_CALLBACK_PLACEHOLDERS;
-  return 0;
-}
-
-int smv__sb_valid_return_url(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0 || n > SMV__SB_URL_MAX || !url_chars_ok(s)) return 0;
-  if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z'))) return 0;
-  size_t i = 1;
-  while (i < n && (strchr("+-.", s[i]) || (s[i] >= 'a' && s[i] <= 'z') ||
-                   (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
-    i++;
-  if (i >= n || s[i] != ':' || i + 1 >= n) return 0;
-  if ((i == 4 && strncasecmp(s, "http", 4) == 0) || (i == 5 && strncasecmp(s, "https", 5) == 0))
-    return valid_http_url(s, NULL, NULL);
-  return 1;
 }
 
 int smv__sb_check_basic(const char *header, const char *user, const char *password) {
@@ -213,45 +93,20 @@ char *smv__sb_callback_expand(const char *tmpl, const char *result, const char *
 
 /* ---- responses ---- */
 
-static void json_escape(char *dst, size_t cap, const char *s) {
-  size_t o = 0;
-  for (; *s && o + 7 < cap; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') {
-      dst[o++] = '\\';
-      dst[o++] = (char)c;
-    } else if (c < 0x20) {
-      o += (size_t)snprintf(dst + o, cap - o, "\\u%04x", c);
-    } else {
-      dst[o++] = (char)c;
-    }
-  }
-  dst[o] = 0;
-}
-
-static void set_body(smv__sb_response *res, const char *fmt, ...) SB_PRINTF(2, 3);
-static void set_body(smv__sb_response *res, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(res->body, sizeof(res->body), fmt, ap);
-  va_end(ap);
-  res->body_len = n < 0 ? 0 : ((size_t)n >= sizeof(res->body) ? sizeof(res->body) - 1 : (size_t)n);
-}
-
 /* The seed's ERROR object. token NULL writes null. detail (may be NULL) replaces the table's
  * description for the sandbox's own ids, to name the offending field. */
 static void error_body(smv__sb_response *res, int id, const char *token, const char *detail) {
   const char *desc = detail ? detail : smv__sb_error_description(id);
   char d[400];
-  json_escape(d, sizeof(d), desc ? desc : "");
+  smv__sb_json_escape(d, sizeof(d), desc ? desc : "");
   char t[64] = "null";
   if (token) snprintf(t, sizeof(t), "\"%s\"", token);
   res->status = smv__sb_error_http_status(id);
   res->error_id = id;
-  set_body(res,
-           "{\"status\":\"ERROR\",\"token\":%s,\"error\":{\"id\":%d,\"name\":\"%s\","
-           "\"description\":\"%s\"}}",
-           t, id, smv__sb_error_name(id), d);
+  smv__sb_body(res,
+               "{\"status\":\"ERROR\",\"token\":%s,\"error\":{\"id\":%d,\"name\":\"%s\","
+               "\"description\":\"%s\"}}",
+               t, id, smv__sb_error_name(id), d);
 }
 
 static void new_token(smv__sb_service *svc, char out[37]) {
@@ -273,36 +128,103 @@ static void deliver(smv__sb_service *svc, const char *tmpl, const char *token, c
   free(url);
 }
 
-static void deliver_error(smv__sb_service *svc, const char *tmpl, const char *token, int id,
-                          unsigned delay_ms) {
-  char r[32];
-  snprintf(r, sizeof(r), "ERROR-%d", id);
-  deliver(svc, tmpl, token, r, delay_ms);
+static void error_result(char out[24], int id) { snprintf(out, 24, "ERROR-%d", id); }
+
+/* A verification of tok has its result: the callback for a verify request; for a zero-rated one the
+ * result waits in the token for the backend's verify/zero-rated call (no callback exists). */
+static void conclude(smv__sb_service *svc, smv__sb_token *tok, const char *result, unsigned delay_ms) {
+  if (tok->kind == KIND_ZERO_RATED) {
+    snprintf(tok->result, sizeof(tok->result), "%s", result);
+    tok->state = SMV__SB_TOK_DONE;
+    logf_(svc, "result %s for %s kept for the backend (zero-rated)", result, tok->id);
+    return;
+  }
+  deliver(svc, tok->callback_url, tok->id, result, delay_ms);
 }
 
-/* The operator's answer for an IP/port check. */
-static void operator_check(smv__sb_service *svc, const char *token, const char *tmpl, size_t sub,
-                           const smv__sb_addr *ip, uint16_t port, int port_known) {
+/* The operator's answer for an IP/port check: "VALID", "INVALID" or "ERROR-1030" into out, with the
+ * operator's latency in *delay. */
+static void operator_check(smv__sb_service *svc, size_t sub, const smv__sb_addr *ip, uint16_t port,
+                           int port_known, char out[24], unsigned *delay) {
   const smv__sb_config *cfg = svc->cfg;
   const smv__sb_subscriber *s = &cfg->subscribers[sub];
   const smv__sb_operator *op = &cfg->operators[s->op];
+  *delay = op->latency_ms;
   if (op->down) {
     logf_(svc, "operator %s is down", op->name);
-    deliver_error(svc, tmpl, token, SMV__SB_EC_OPERATOR_UNREACHABLE, op->latency_ms);
+    error_result(out, SMV__SB_EC_OPERATOR_UNREACHABLE);
     return;
   }
   int ok = !cfg->always_invalid && smv__sb_match(cfg, s, ip, port, port_known);
   logf_(svc, "operator %s: address %s %s subscriber %s", op->name, port_known ? "and port" : "",
         ok ? "match" : "do not match", s->msisdn);
-  deliver(svc, tmpl, token, ok ? "VALID" : "INVALID", op->latency_ms);
+  snprintf(out, 24, "%s", ok ? "VALID" : "INVALID");
 }
 
-/* ---- POST /mi/verification/1/verify ---- */
+/* ---- the JSON requests of the app's backend ---- */
 
-static int media_is_json(const char *ct) {
-  if (!ct) return 0;
-  size_t n = strcspn(ct, "; \t");
-  return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
+/* What every backend request shares: method, credentials, size, media type, a JSON object. Returns
+ * the parsed body, or NULL with the ERROR written (token names the request in the log). */
+static cJSON *backend_body(smv__sb_service *svc, const smv__sb_request *req, const char *token,
+                           smv__sb_response *res) {
+  const smv__sb_config *cfg = svc->cfg;
+  if (strcmp(req->method, "POST") != 0) {
+    res->allow = "POST";
+    error_body(res, SMV__SB_EC_METHOD_NOT_ALLOWED, token, NULL);
+    return NULL;
+  }
+  if (!smv__sb_check_basic(req->authorization, cfg->user, cfg->password)) {
+    res->www_authenticate = SMV__SB_BASIC_CHALLENGE;
+    error_body(res, SMV__SB_EC_UNAUTHORIZED, token, NULL);
+    return NULL;
+  }
+  if (req->body_len > cfg->max_body_bytes) {
+    error_body(res, SMV__SB_EC_BODY_TOO_LARGE, token, NULL);
+    return NULL;
+  }
+  if (!smv__sb_media_is(req->content_type, "application/json")) {
+    error_body(res, SMV__SB_EC_UNSUPPORTED_MEDIA_TYPE, token, NULL);
+    return NULL;
+  }
+  cJSON *root = cJSON_ParseWithLength(req->body, req->body_len);
+  if (!root) {
+    error_body(res, SMV__SB_EC_MALFORMED_JSON, token, NULL);
+    return NULL;
+  }
+  /* JSON, but not what any of these requests is: the vendor's 422 (RFC 9110 15.5.21). */
+  if (!cJSON_IsObject(root)) {
+    cJSON_Delete(root);
+    error_body(res, SMV__SB_EC_UNPROCESSABLE_CONTENT, token, "The body must be a JSON object");
+    return NULL;
+  }
+  return root;
+}
+
+typedef struct field_spec {
+  const char *key;
+  int type;                     /* cJSON_String, cJSON_Number or cJSON_True (a boolean) */
+  int nullable;                 /* null counts as absent */
+} field_spec;
+
+/* Every known field present has its type; a wrong one is EC_UNPROCESSABLE_CONTENT naming it. */
+static int check_types(const cJSON *root, const field_spec *spec, size_t n, char *detail, size_t cap) {
+  for (size_t i = 0; i < n; i++) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, spec[i].key);
+    if (!it || (cJSON_IsNull(it) && spec[i].nullable)) continue;
+    int ok = spec[i].type == cJSON_True ? cJSON_IsBool(it) : (it->type & 0xff) == spec[i].type;
+    if (!ok) {
+      snprintf(detail, cap, "%s must be %s", spec[i].key,
+               spec[i].type == cJSON_True ? "a boolean"
+               : spec[i].type == cJSON_Number ? "a number" : "a string");
+      return SMV__SB_EC_UNPROCESSABLE_CONTENT;
+    }
+  }
+  return 0;
+}
+
+static const char *str_field(const cJSON *root, const char *key) {
+  const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, key);
+  return cJSON_IsString(it) ? it->valuestring : NULL;
 }
 
 typedef struct verify_fields {
@@ -312,51 +234,42 @@ typedef struct verify_fields {
   long port;
 } verify_fields;
 
-/* Returns 0, or an error id with detail written. */
-static int read_fields(const cJSON *root, verify_fields *f, char *detail, size_t cap) {
-  static const struct { const char *key; int type; } spec[] = {
-      {"phoneNumber", cJSON_String}, {"callbackUrl", cJSON_String}, {"consentGranted", cJSON_True},
-      {"returnUrl", cJSON_String},   {"deviceIp", cJSON_String},    {"devicePort", cJSON_Number}};
-  static const char *const tname[] = {"a string", "a string", "a boolean",
-                                      "a string", "a string", "a number"};
+/* Returns 0, or an error id with detail written. zero_rated: the zero-rated init request, which has
+ * no callbackUrl and no device address. */
+static int read_fields(const cJSON *root, int zero_rated, verify_fields *f, char *detail, size_t cap) {
+  static const field_spec spec[] = {
+      {"phoneNumber", cJSON_String, 0}, {"consentGranted", cJSON_True, 0},
+      {"returnUrl", cJSON_String, 1},   {"callbackUrl", cJSON_String, 0},
+      {"deviceIp", cJSON_String, 1},    {"devicePort", cJSON_Number, 1}};
   memset(f, 0, sizeof(*f));
-  for (size_t i = 0; i < sizeof(spec) / sizeof(spec[0]); i++) {
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, spec[i].key);
-    if (!it) continue;
-    /* null is "absent" for the optional fields; for the others it is a wrong type */
-    if (cJSON_IsNull(it) && i >= 3) continue;
-    int ok = spec[i].type == cJSON_True ? cJSON_IsBool(it) : (it->type & 0xff) == spec[i].type;
-    if (!ok) {
-      snprintf(detail, cap, "%s must be %s", spec[i].key, tname[i]);
-      return SMV__SB_EC_INVALID_FIELD_TYPE;
-    }
-  }
-  const cJSON *it;
-  f->phone = (it = cJSON_GetObjectItemCaseSensitive(root, "phoneNumber")) ? it->valuestring : NULL;
-  f->callback = (it = cJSON_GetObjectItemCaseSensitive(root, "callbackUrl")) ? it->valuestring : NULL;
-  it = cJSON_GetObjectItemCaseSensitive(root, "consentGranted");
-  f->consent = it && cJSON_IsTrue(it);
-  it = cJSON_GetObjectItemCaseSensitive(root, "returnUrl");
-  f->return_url = it && cJSON_IsString(it) ? it->valuestring : NULL;
-  it = cJSON_GetObjectItemCaseSensitive(root, "deviceIp");
-  f->device_ip = it && cJSON_IsString(it) ? it->valuestring : NULL;
-  it = cJSON_GetObjectItemCaseSensitive(root, "devicePort");
-  if (it && cJSON_IsNumber(it)) {
-    f->has_port = 1;
-    double v = it->valuedouble;
-    f->port = (v >= 1 && v <= 65535 && v == (double)(long)v) ? (long)v : -1;
-  }
+  int id = check_types(root, spec, zero_rated ? 3 : 6, detail, cap);
+  if (id) return id;
+  f->phone = str_field(root, "phoneNumber");
+  f->consent = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "consentGranted"));
+  f->return_url = str_field(root, "returnUrl");
   if (!f->phone) {
     snprintf(detail, cap, "phoneNumber is required");
     return SMV__SB_EC_MISSING_FIELD;
   }
-  if (!f->callback) {
-    snprintf(detail, cap, "callbackUrl is required");
-    return SMV__SB_EC_MISSING_FIELD;
+  if (!zero_rated) {
+    f->callback = str_field(root, "callbackUrl");
+    f->device_ip = str_field(root, "deviceIp");
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, "devicePort");
+    if (cJSON_IsNumber(it)) {
+      f->has_port = 1;
+      double v = it->valuedouble;
+      f->port = (v >= 1 && v <= 65535 && v == (double)(long)v) ? (long)v : -1;
+    }
+    if (!f->callback) {
+      snprintf(detail, cap, "callbackUrl is required");
+      return SMV__SB_EC_MISSING_FIELD;
+    }
   }
   if (!smv__sb_valid_msisdn(f->phone)) return SMV__SB_EC_INVALID_PHONE_NUMBER;
-  int cb = smv__sb_check_callback_url(f->callback);
-  if (cb) return cb;
+  if (f->callback) {
+    int cb = smv__sb_check_callback_url(f->callback);
+    if (cb) return cb;
+  }
   if (f->return_url && !smv__sb_valid_return_url(f->return_url)) return SMV__SB_EC_INVALID_RETURN_URL;
   if (f->has_port && !f->device_ip) return SMV__SB_EC_DEVICE_PORT_WITHOUT_IP;
   smv__sb_addr a;
@@ -365,57 +278,62 @@ static int read_fields(const cJSON *root, verify_fields *f, char *detail, size_t
   return 0;
 }
 
-static void handle_verify(smv__sb_service *svc, const smv__sb_request *req, uint64_t now_ms,
-                          smv__sb_response *res) {
+/* A token waiting for the device at deviceRedirectUrl, or NULL (ERROR written). */
+static smv__sb_token *pending_token(smv__sb_service *svc, const char *token, size_t sub,
+                                    const verify_fields *f, int kind, uint64_t now_ms,
+                                    smv__sb_response *res) {
+  if (svc->tokens.count >= svc->cfg->max_pending) {
+    error_body(res, SMV__SB_EC_SERVICE_BUSY, token, NULL);
+    return NULL;
+  }
+  smv__sb_token *tok = smv__sb_tokens_insert(&svc->tokens, token);
+  char *cb = f->callback ? strdup(f->callback) : NULL;
+  char *ru = f->return_url ? strdup(f->return_url) : NULL;
+  if (!tok || (f->callback && !cb) || (f->return_url && !ru)) {
+    if (tok) smv__sb_tokens_remove(&svc->tokens, tok);
+    free(cb);
+    free(ru);
+    error_body(res, SMV__SB_EC_INTERNAL, token, "out of memory");
+    return NULL;
+  }
+  tok->kind = (unsigned char)kind;
+  tok->sub = sub;
+  tok->callback_url = cb;
+  tok->return_url = ru;
+  tok->expires_ms = now_ms + svc->cfg->token_ttl_ms;
+  return tok;
+}
+
+/* POST /mi/verification/1/verify, and with zero_rated the zero-rated init (same checks, no
+ * callback: the backend asks for the result with verify/zero-rated). */
+static void handle_verify(smv__sb_service *svc, const smv__sb_request *req, int zero_rated,
+                          uint64_t now_ms, smv__sb_response *res) {
   const smv__sb_config *cfg = svc->cfg;
   char token[37];
   new_token(svc, token); /* every ERROR carries one: it names the request in the sandbox's log */
-  svc->n.verify_requests++;
-  if (strcmp(req->method, "POST") != 0) {
-    res->allow = "POST";
-    error_body(res, SMV__SB_EC_METHOD_NOT_ALLOWED, token, NULL);
-    return;
-  }
-  if (!smv__sb_check_basic(req->authorization, cfg->user, cfg->password)) {
-    res->www_authenticate = 1;
-    error_body(res, SMV__SB_EC_UNAUTHORIZED, token, NULL);
-    return;
-  }
-  if (req->body_len > cfg->max_body_bytes) {
-    error_body(res, SMV__SB_EC_BODY_TOO_LARGE, token, NULL);
-    return;
-  }
-  if (!media_is_json(req->content_type)) {
-    error_body(res, SMV__SB_EC_UNSUPPORTED_MEDIA_TYPE, token, NULL);
-    return;
-  }
-  cJSON *root = cJSON_ParseWithLength(req->body, req->body_len);
-  if (!root || !cJSON_IsObject(root)) {
-    cJSON_Delete(root);
-    error_body(res, SMV__SB_EC_MALFORMED_JSON, token, NULL);
-    return;
-  }
+  if (zero_rated) svc->n.zero_rated++;
+  else svc->n.verify_requests++;
+  cJSON *root = backend_body(svc, req, token, res);
+  if (!root) return;
   verify_fields f;
   char detail[160] = "";
-  int id = read_fields(root, &f, detail, sizeof(detail));
+  int id = read_fields(root, zero_rated, &f, detail, sizeof(detail));
   if (id) {
     error_body(res, id, token, detail[0] ? detail : NULL);
-    logf_(svc, "verify rejected: %s", res->body);
+    logf_(svc, "%s rejected: %s", zero_rated ? "zero-rated init" : "verify", res->body);
     cJSON_Delete(root);
     svc->n.errors++;
     return;
   }
-  if (!f.consent) {
-    error_body(res, SMV__SB_EC_CONSENT_NOT_GRANTED, token, NULL);
-    deliver_error(svc, f.callback, token, SMV__SB_EC_CONSENT_NOT_GRANTED, 0);
-    cJSON_Delete(root);
-    svc->n.errors++;
-    return;
-  }
-  long sub = smv__sb_config_find_subscriber(cfg, f.phone);
-  if (sub < 0) {
-    error_body(res, SMV__SB_EC_UNKNOWN_SUBSCRIBER, token, NULL);
-    deliver_error(svc, f.callback, token, SMV__SB_EC_UNKNOWN_SUBSCRIBER, 0);
+  long sub = f.consent ? smv__sb_config_find_subscriber(cfg, f.phone) : -1;
+  if (!f.consent || sub < 0) {
+    id = f.consent ? SMV__SB_EC_UNKNOWN_SUBSCRIBER : SMV__SB_EC_CONSENT_NOT_GRANTED;
+    error_body(res, id, token, NULL);
+    if (f.callback) {
+      char r[24];
+      error_result(r, id);
+      deliver(svc, f.callback, token, r, 0);
+    }
     cJSON_Delete(root);
     svc->n.errors++;
     return;
@@ -424,49 +342,94 @@ static void handle_verify(smv__sb_service *svc, const smv__sb_request *req, uint
   smv__sb_addr dip = {0};
   if (f.device_ip) smv__sb_addr_parse(&dip, f.device_ip);
   /* A shared public IPv4 needs the port; an IPv6 address or a lab's own address speaks for itself. */
-  int ok_path = op->profile == SMV__SB_PROFILE_IP_PORT && f.device_ip &&
-                (f.has_port || dip.family == 6);
-  if (ok_path) {
+  if (!zero_rated && op->profile == SMV__SB_PROFILE_IP_PORT && f.device_ip &&
+      (f.has_port || dip.family == 6)) {
     res->status = 200;
-    set_body(res, "{\"status\":\"OK\",\"token\":\"%s\"}", token);
+    smv__sb_body(res, "{\"status\":\"OK\",\"token\":\"%s\"}", token);
     svc->n.ok++;
     logf_(svc, "verify %s for %s: OK, device %s port %ld given", token, f.phone, f.device_ip,
           f.has_port ? f.port : 0L);
-    operator_check(svc, token, f.callback, (size_t)sub, &dip, (uint16_t)(f.has_port ? f.port : 0),
-                   f.has_port);
+    char r[24];
+    unsigned delay;
+    if (!smv__sb_in_operator_ranges(cfg, cfg->subscribers[sub].op, &dip)) {
+      logf_(svc, "deviceIp %s is outside operator %s's network", f.device_ip, op->name);
+      error_result(r, SMV__SB_EC_REJECTED_INVALID_IP_ADDRESS);
+      delay = 0;
+    } else {
+      operator_check(svc, (size_t)sub, &dip, (uint16_t)(f.has_port ? f.port : 0), f.has_port, r,
+                     &delay);
+    }
+    deliver(svc, f.callback, token, r, delay);
     cJSON_Delete(root);
     return;
   }
-  if (svc->tokens.count >= cfg->max_pending) {
-    error_body(res, SMV__SB_EC_SERVICE_BUSY, token, NULL);
-    cJSON_Delete(root);
-    return;
-  }
-  smv__sb_token *tok = smv__sb_tokens_insert(&svc->tokens, token);
-  char *cb = strdup(f.callback);
-  char *ru = f.return_url ? strdup(f.return_url) : NULL;
-  if (!tok || !cb || (f.return_url && !ru)) {
-    if (tok) smv__sb_tokens_remove(&svc->tokens, tok);
-    free(cb);
-    free(ru);
-    error_body(res, SMV__SB_EC_INTERNAL, token, "out of memory");
-    cJSON_Delete(root);
-    return;
-  }
-  tok->sub = (size_t)sub;
-  tok->callback_url = cb;
-  tok->return_url = ru;
-  tok->expires_ms = now_ms + cfg->token_ttl_ms;
+  smv__sb_token *tok = pending_token(svc, token, (size_t)sub, &f,
+                                     zero_rated ? KIND_ZERO_RATED : KIND_VERIFY, now_ms, res);
+  cJSON_Delete(root);
+  if (!tok) return;
   res->status = 200;
-  set_body(res,
-           "{\"status\":\"REDIRECT\",\"token\":\"%s\",\"deviceRedirectUrl\":\"%s" SMV__SB_DEVICE_PREFIX
-           "%s\"}",
-           token, svc->api_base, token);
+  if (zero_rated)
+    smv__sb_body(res, "{\"token\":\"%s\",\"deviceRedirectUrl\":\"%s" SMV__SB_DEVICE_PREFIX "%s\"}",
+                 token, svc->api_base, token);
+  else
+    smv__sb_body(res,
+                 "{\"status\":\"REDIRECT\",\"token\":\"%s\",\"deviceRedirectUrl\":\"%s"
+                 SMV__SB_DEVICE_PREFIX "%s\"}",
+                 token, svc->api_base, token);
   svc->n.redirect++;
-  logf_(svc, "verify %s for %s: REDIRECT (%s)", token, f.phone,
+  logf_(svc, "%s %s for %s: %s (%s)", zero_rated ? "zero-rated init" : "verify", token,
+        cfg->subscribers[sub].msisdn, zero_rated ? "deviceRedirectUrl" : "REDIRECT",
         op->profile == SMV__SB_PROFILE_HEADER_ENRICHMENT ? "operator uses header enrichment"
                                                           : "device address needed");
+}
+
+/* POST /mi/verification/1/verify/zero-rated {"token"}: the result the device's visit produced, once. */
+static void handle_zr_verify(smv__sb_service *svc, const smv__sb_request *req, uint64_t now_ms,
+                             smv__sb_response *res) {
+  char rid[37];
+  new_token(svc, rid);
+  cJSON *root = backend_body(svc, req, rid, res);
+  if (!root) return;
+  static const field_spec spec[] = {{"token", cJSON_String, 0}};
+  char detail[160] = "", tid[37] = "";
+  int id = check_types(root, spec, 1, detail, sizeof(detail));
+  const char *t = str_field(root, "token");
+  if (!id && !t) {
+    id = SMV__SB_EC_MISSING_FIELD;
+    snprintf(detail, sizeof(detail), "token is required");
+  }
+  if (id) {
+    error_body(res, id, rid, detail);
+    cJSON_Delete(root);
+    return;
+  }
+  int shaped = smv__sb_is_uuid(t, strlen(t));
+  if (shaped) memcpy(tid, t, 37);
   cJSON_Delete(root);
+  smv__sb_token *tok = shaped ? smv__sb_tokens_find(&svc->tokens, tid) : NULL;
+  if (tok && (tok->kind != KIND_ZERO_RATED || tok->expires_ms <= now_ms)) {
+    if (tok->kind == KIND_ZERO_RATED) smv__sb_tokens_remove(&svc->tokens, tok);
+    tok = NULL;
+  }
+  if (!tok) {
+    error_body(res, SMV__SB_EC_INVALID_TOKEN, shaped ? tid : NULL, NULL);
+    logf_(svc, "verify/zero-rated: unknown, used or expired token");
+    return;
+  }
+  if (tok->state != SMV__SB_TOK_DONE) {
+    /* kept: the device may still come within the TTL */
+    error_body(res, SMV__SB_EC_DEVICE_NOT_SEEN, tid, NULL);
+    return;
+  }
+  if (strncmp(tok->result, "ERROR-", 6) == 0) {
+    error_body(res, atoi(tok->result + 6), tid, NULL);
+    res->status = 200; /* a business error, as the verify request's are */
+  } else {
+    res->status = 200;
+    smv__sb_body(res, "{\"result\":\"%s\",\"token\":\"%s\"}", tok->result, tid);
+  }
+  logf_(svc, "verify/zero-rated %s: %s", tid, tok->result);
+  smv__sb_tokens_remove(&svc->tokens, tok);
 }
 
 /* ---- the device endpoint ---- */
@@ -478,14 +441,21 @@ static void finish_device(smv__sb_service *svc, smv__sb_token *tok, smv__sb_resp
     res->body_len = 0;
   } else {
     res->status = 200;
-    set_body(res, "{\"token\":\"%s\",\"returnUrl\":null}", tok->id);
+    smv__sb_body(res, "{\"token\":\"%s\",\"returnUrl\":null}", tok->id);
   }
-  smv__sb_tokens_remove(&svc->tokens, tok);
+  /* a zero-rated result stays for the backend */
+  if (tok->kind != KIND_ZERO_RATED) smv__sb_tokens_remove(&svc->tokens, tok);
 }
 
 static void expire(smv__sb_service *svc, smv__sb_token *tok) {
-  logf_(svc, "token %s expired", tok->id);
-  deliver_error(svc, tok->callback_url, tok->id, SMV__SB_EC_TOKEN_EXPIRED, 0);
+  logf_(svc, "token %s expired%s", tok->id,
+        tok->state == SMV__SB_TOK_PENDING ? ": the device never opened deviceRedirectUrl" : "");
+  if (tok->kind == KIND_VERIFY) {
+    char r[24];
+    error_result(r, tok->state == SMV__SB_TOK_PENDING ? SMV__SB_EC_MOBILE_DEVICE_TIMEOUT
+                                                      : SMV__SB_EC_TOKEN_EXPIRED);
+    deliver(svc, tok->callback_url, tok->id, r, 0);
+  }
   smv__sb_tokens_remove(&svc->tokens, tok);
 }
 
@@ -505,25 +475,6 @@ static smv__sb_token *live_token(smv__sb_service *svc, const char *id, size_t id
     return NULL;
   }
   return tok;
-}
-
-/* The value of key in a query string (first occurrence), copied; 0 found, -1 not. Values we read
- * are digits and hex only, so no percent-decoding is needed; anything else fails the check later. */
-static int query_get(const char *q, const char *key, char *out, size_t cap) {
-  size_t kl = strlen(key);
-  while (q && *q) {
-    size_t seg = strcspn(q, "&");
-    if (seg > kl && strncmp(q, key, kl) == 0 && q[kl] == '=') {
-      size_t vl = seg - kl - 1;
-      if (vl >= cap) return -1;
-      memcpy(out, q + kl + 1, vl);
-      out[vl] = 0;
-      return 0;
-    }
-    q += seg;
-    if (*q == '&') q++;
-  }
-  return -1;
 }
 
 static void handle_device(smv__sb_service *svc, const smv__sb_request *req, const char *rest,
@@ -551,19 +502,32 @@ static void handle_device(smv__sb_service *svc, const smv__sb_request *req, cons
   }
   const smv__sb_subscriber *s = &cfg->subscribers[tok->sub];
   const smv__sb_operator *op = &cfg->operators[s->op];
+  char r[24];
   if (!back) {
     tok->seen_ip = peer;
     tok->seen_port = req->peer_port;
     logf_(svc, "device opened deviceRedirectUrl of %s from %s port %u", tok->id, req->peer_ip,
           req->peer_port);
+    /* Seen from the service: an address outside the operator's network is a WiFi or VPN leak (or
+     * another operator's subscriber); the operator is not asked. */
+    if (!smv__sb_in_operator_ranges(cfg, s->op, &peer)) {
+      logf_(svc, "%s is outside operator %s's network", req->peer_ip, op->name);
+      error_result(r, SMV__SB_EC_REJECTED_INVALID_IP_ADDRESS);
+      conclude(svc, tok, r, 0);
+      finish_device(svc, tok, res);
+      return;
+    }
     if (op->profile == SMV__SB_PROFILE_IP_PORT) {
-      operator_check(svc, tok->id, tok->callback_url, tok->sub, &peer, req->peer_port, 1);
+      unsigned delay;
+      operator_check(svc, tok->sub, &peer, req->peer_port, 1, r, &delay);
+      conclude(svc, tok, r, delay);
       finish_device(svc, tok, res);
       return;
     }
     if (op->down) {
       logf_(svc, "operator %s is down", op->name);
-      deliver_error(svc, tok->callback_url, tok->id, SMV__SB_EC_OPERATOR_UNREACHABLE, 0);
+      error_result(r, SMV__SB_EC_OPERATOR_UNREACHABLE);
+      conclude(svc, tok, r, 0);
       finish_device(svc, tok, res);
       return;
     }
@@ -574,14 +538,8 @@ static void handle_device(smv__sb_service *svc, const smv__sb_request *req, cons
     logf_(svc, "sending the device through %s's header enrichment: %s", op->name, res->location);
     return;
   }
-  char msisdn[16] = "", ts[24] = "", sig[80] = "";
-  int have = !query_get(query, "msisdn", msisdn, sizeof(msisdn)) &&
-             !query_get(query, "ts", ts, sizeof(ts)) && !query_get(query, "sig", sig, sizeof(sig));
-  char *end = NULL;
-  unsigned long long t = have ? strtoull(ts, &end, 10) : 0;
-  if (!have || !ts[0] || *end ||
-      smv__sb_assert_verify(op->hmac_key, op->hmac_key_len, tok->id, msisdn, t, sig,
-                            now_ms / 1000, SMV__SB_ASSERT_MAX_AGE_S)) {
+  char msisdn[16] = "";
+  if (smv__sb_assert_check(op, tok->id, query, now_ms, msisdn)) {
     logf_(svc, "assertion for %s refused", tok->id);
     error_body(res, SMV__SB_EC_ASSERTION_INVALID, tok->id, NULL);
     return;
@@ -589,11 +547,51 @@ static void handle_device(smv__sb_service *svc, const smv__sb_request *req, cons
   int ok = !cfg->always_invalid && strcmp(msisdn, s->msisdn) == 0;
   logf_(svc, "operator %s vouches for %s: %s", op->name, msisdn[0] ? msisdn : "(no number)",
         ok ? "matches" : "does not match");
-  deliver(svc, tok->callback_url, tok->id, ok ? "VALID" : "INVALID", 0);
+  conclude(svc, tok, ok ? "VALID" : "INVALID", 0);
   finish_device(svc, tok, res);
 }
 
 /* ---- the operator's header-enrichment endpoint ---- */
+
+/* The subscriber the operator's proxy names: by a trusted proxy's MSISDN header, or (without
+ * trusted proxies) by the connection's address. "" when unidentified. */
+static void he_identify(smv__sb_service *svc, size_t opi, const smv__sb_request *req,
+                        char msisdn[16]) {
+  const smv__sb_config *cfg = svc->cfg;
+  const smv__sb_operator *op = &cfg->operators[opi];
+  smv__sb_addr peer = {0};
+  smv__sb_addr_parse(&peer, req->peer_ip);
+  size_t n = 0;
+  const char *v = smv__sb_header_get(req, op->msisdn_header, &n);
+  msisdn[0] = 0;
+  if (!op->trusted_count) {
+    if (v) logf_(svc, "operator %s: %s header ignored (no trusted proxies configured)", op->name,
+                 op->msisdn_header);
+    long sub = smv__sb_lookup_by_addr(cfg, opi, &peer, req->peer_port);
+    if (sub >= 0) snprintf(msisdn, 16, "%s", cfg->subscribers[sub].msisdn);
+    return;
+  }
+  int trusted = 0;
+  for (size_t i = 0; i < op->trusted_count; i++)
+    if (smv__sb_addr_equal(&peer, &op->trusted_proxies[i])) trusted = 1;
+  if (!trusted) {
+    logf_(svc, "operator %s: request from %s, not a trusted proxy%s%s%s", op->name, req->peer_ip,
+          v ? ": its " : "", v ? op->msisdn_header : "", v ? " header is ignored" : "");
+    return;
+  }
+  if (!v) {
+    logf_(svc, "operator %s: trusted proxy %s sent no %s header", op->name, req->peer_ip,
+          op->msisdn_header);
+    return;
+  }
+  const char *num = v[0] == '+' ? v + 1 : v; /* some proxies write E.164 with its '+' */
+  if (n > 1 || !smv__sb_valid_msisdn(num)) {
+    logf_(svc, "operator %s: %s from trusted proxy %s is %s; ignored", op->name, op->msisdn_header,
+          req->peer_ip, n > 1 ? "repeated" : "not an MSISDN");
+    return;
+  }
+  snprintf(msisdn, 16, "%s", num);
+}
 
 static void handle_he(smv__sb_service *svc, const smv__sb_request *req, const char *rest,
                       uint64_t now_ms, smv__sb_response *res) {
@@ -609,12 +607,15 @@ static void handle_he(smv__sb_service *svc, const smv__sb_request *req, const ch
   name[nl] = 0;
   long opi = smv__sb_config_find_operator(cfg, name);
   const char *tk = slash + 1;
+  /* /he/<operator>/oidc/<id>: a CAMARA authorization waiting for its subscriber */
+  int oidc = strncmp(tk, "oidc/", 5) == 0;
+  if (oidc) tk += 5;
   size_t tl = strcspn(tk, "?");
   if (opi < 0 || cfg->operators[opi].profile != SMV__SB_PROFILE_HEADER_ENRICHMENT) {
     error_body(res, SMV__SB_EC_NOT_FOUND, NULL, NULL);
     return;
   }
-  if (!smv__sb_is_uuid(tk, tl)) {
+  if (oidc ? !smv__sb_camara_id_ok(tk, tl) : !smv__sb_is_uuid(tk, tl)) {
     error_body(res, SMV__SB_EC_INVALID_TOKEN, NULL, NULL);
     return;
   }
@@ -624,26 +625,42 @@ static void handle_he(smv__sb_service *svc, const smv__sb_request *req, const ch
     return;
   }
   const smv__sb_operator *op = &cfg->operators[opi];
-  smv__sb_addr peer = {0};
-  smv__sb_addr_parse(&peer, req->peer_ip);
-  long sub = smv__sb_lookup_by_addr(cfg, (size_t)opi, &peer, req->peer_port);
-  const char *msisdn = sub >= 0 ? cfg->subscribers[sub].msisdn : "";
-  char token[37];
-  memcpy(token, tk, 36);
-  token[36] = 0;
+  char msisdn[16];
+  he_identify(svc, (size_t)opi, req, msisdn);
+  char token[SMV__SB_TOKEN_ID_MAX + 8];
+  snprintf(token, sizeof(token), "%s%.*s", oidc ? "oidc/" : "", (int)tl, tk);
   uint64_t ts = now_ms / 1000;
   char sig[65];
   if (smv__sb_assert_sign(op->hmac_key, op->hmac_key_len, token, msisdn, ts, sig)) {
-    error_body(res, SMV__SB_EC_INTERNAL, token, NULL);
+    error_body(res, SMV__SB_EC_INTERNAL, NULL, NULL);
     return;
   }
   res->status = 302;
   res->delay_ms = op->latency_ms;
-  snprintf(res->location, sizeof(res->location),
-           "%s" SMV__SB_DEVICE_PREFIX "%s/he?msisdn=%s&ts=%llu&sig=%s", svc->api_base, token,
-           msisdn, (unsigned long long)ts, sig);
+  snprintf(res->location, sizeof(res->location), "%s%s%.*s%s?msisdn=%s&ts=%llu&sig=%s",
+           svc->api_base, oidc ? SMV__SB_OIDC_HE_PREFIX : SMV__SB_DEVICE_PREFIX, (int)tl, tk,
+           oidc ? "" : "/he", msisdn, (unsigned long long)ts, sig);
   logf_(svc, "operator %s: request from %s port %u is subscriber %s; signed and sent back", op->name,
         req->peer_ip, req->peer_port, msisdn[0] ? msisdn : "(unknown)");
+}
+
+int smv__sb_assert_check(const smv__sb_operator *op, const char *token, const char *query,
+                         uint64_t now_ms, char msisdn[16]) {
+  char ts[24] = "", sig[80] = "";
+  msisdn[0] = 0;
+  /* msisdn is digits or empty, ts digits, sig hex: what does not fit fails the MAC */
+  if (smv__sb_form_get(query, strlen(query), "msisdn", msisdn, 16) != 1 ||
+      smv__sb_form_get(query, strlen(query), "ts", ts, sizeof(ts)) != 1 ||
+      smv__sb_form_get(query, strlen(query), "sig", sig, sizeof(sig)) != 1 || !ts[0] ||
+      strspn(ts, "0123456789") != strlen(ts))
+    return -1;
+  unsigned long long t = strtoull(ts, NULL, 10);
+  return smv__sb_assert_verify(op->hmac_key, op->hmac_key_len, token, msisdn, t, sig,
+                               now_ms / 1000, SMV__SB_ASSERT_MAX_AGE_S);
+}
+
+static int path_is(const char *target, size_t plen, const char *path) {
+  return plen == strlen(path) && strncmp(target, path, plen) == 0;
 }
 
 void smv__sb_service_handle(smv__sb_service *svc, const smv__sb_request *req, uint64_t now_ms,
@@ -652,8 +669,16 @@ void smv__sb_service_handle(smv__sb_service *svc, const smv__sb_request *req, ui
   size_t plen = strcspn(req->target, "?");
   const char *query = req->target[plen] == '?' ? req->target + plen + 1 : "";
   if (req->listener == SMV__SB_API) {
-    if (plen == strlen(SMV__SB_VERIFY_PATH) && strncmp(req->target, SMV__SB_VERIFY_PATH, plen) == 0) {
-      handle_verify(svc, req, now_ms, res);
+    if (path_is(req->target, plen, SMV__SB_VERIFY_PATH)) {
+      handle_verify(svc, req, 0, now_ms, res);
+      return;
+    }
+    if (path_is(req->target, plen, SMV__SB_ZR_INIT_PATH)) {
+      handle_verify(svc, req, 1, now_ms, res);
+      return;
+    }
+    if (path_is(req->target, plen, SMV__SB_ZR_VERIFY_PATH)) {
+      handle_zr_verify(svc, req, now_ms, res);
       return;
     }
     size_t dl = strlen(SMV__SB_DEVICE_PREFIX);
@@ -661,6 +686,7 @@ void smv__sb_service_handle(smv__sb_service *svc, const smv__sb_request *req, ui
       handle_device(svc, req, req->target + dl, plen - dl, query, now_ms, res);
       return;
     }
+    if (smv__sb_camara_handle(svc, req, plen, query, now_ms, res)) return;
   } else {
     size_t hl = strlen(SMV__SB_HE_PREFIX);
     if (plen > hl && strncmp(req->target, SMV__SB_HE_PREFIX, hl) == 0) {
@@ -680,5 +706,5 @@ size_t smv__sb_service_sweep(smv__sb_service *svc, uint64_t now_ms) {
       n++;
     }
   }
-  return n;
+  return n + smv__sb_camara_sweep(svc, now_ms);
 }

@@ -5,9 +5,13 @@
  *
  * Endpoints (docs/sandbox.md):
  *   API listener (HTTPS)       POST /mi/verification/1/verify
+ *                              POST /mi/verification/1/zero-rated/init
+ *                              POST /mi/verification/1/verify/zero-rated
  *                              GET  /mi/device/<token>            the deviceRedirectUrl
  *                              GET  /mi/device/<token>/he?msisdn=&ts=&sig=   back from the operator
+ *                              the CAMARA endpoints (sb_camara.h)
  *   operator listener (HTTP)   GET  /he/<operator>/<token>        header enrichment
+ *                              GET  /he/<operator>/oidc/<id>      the same for a CAMARA authorization
  */
 #ifndef SMV_SANDBOX_SB_SERVICE_H
 #define SMV_SANDBOX_SB_SERVICE_H
@@ -15,59 +19,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sandbox/sb_camara.h"
 #include "sandbox/sb_config.h"
+#include "sandbox/sb_msg.h"
 #include "sandbox/sb_tokens.h"
+#include "sandbox/sb_urls.h"
 
 #define SMV__SB_VERIFY_PATH "/mi/verification/1/verify"
+#define SMV__SB_ZR_INIT_PATH "/mi/verification/1/zero-rated/init"
+#define SMV__SB_ZR_VERIFY_PATH "/mi/verification/1/verify/zero-rated"
 #define SMV__SB_DEVICE_PREFIX "/mi/device/"
 #define SMV__SB_HE_PREFIX "/he/"
-#define SMV__SB_URL_MAX 2048        /* callbackUrl and returnUrl */
-
-typedef enum smv__sb_listener { SMV__SB_API = 0, SMV__SB_OPERATOR = 1 } smv__sb_listener;
-
-typedef struct smv__sb_effects {
-  void *ud;
-  /* n random bytes (token material). */
-  void (*random)(void *ud, unsigned char *buf, size_t n);
-  /* A verification has its result: GET url (placeholders already replaced) after delay_ms.
-   * result is "VALID", "INVALID" or "ERROR-<id>". */
-  void (*deliver)(void *ud, const char *url, const char *token, const char *result,
-                  unsigned delay_ms);
-  /* One line of narrative (may be NULL). */
-  void (*log)(void *ud, const char *line);
-} smv__sb_effects;
-
-typedef struct smv__sb_request {
-  smv__sb_listener listener;
-  const char *method;
-  const char *target;           /* "/path?query" */
-  const char *authorization;    /* NULL when absent */
-  const char *content_type;     /* NULL when absent */
-  const char *body;
-  size_t body_len;
-  const char *peer_ip;          /* "127.0.0.1", "::1" */
-  uint16_t peer_port;
-} smv__sb_request;
-
-typedef struct smv__sb_response {
-  int status;
-  char location[SMV__SB_URL_MAX + 512]; /* "" when none */
-  const char *allow;            /* for 405 */
-  int www_authenticate;         /* 401: add WWW-Authenticate: Basic realm="smv-sandbox" */
-  unsigned delay_ms;            /* answer this late (operator latency) */
-  char body[1024];              /* JSON ("" when none) */
-  size_t body_len;
-  int error_id;                 /* the ERROR id carried, 0 when none (for logs and tests) */
-} smv__sb_response;
 
 typedef struct smv__sb_counters {
-  uint64_t verify_requests, ok, redirect, errors, device_visits, valid, invalid, error_results;
+  uint64_t verify_requests, ok, redirect, errors, device_visits, valid, invalid, error_results,
+      zero_rated;
 } smv__sb_counters;
 
 typedef struct smv__sb_service {
   const smv__sb_config *cfg;
   smv__sb_effects fx;
   smv__sb_tokens tokens;
+  smv__sb_camara camara;
   char api_base[300];           /* "https://127.0.0.1:8443" */
   char operator_base[300];      /* "http://127.0.0.1:8080" */
   smv__sb_counters n;
@@ -87,11 +60,13 @@ void smv__sb_service_handle(smv__sb_service *svc, const smv__sb_request *req, ui
  * many expired. */
 size_t smv__sb_service_sweep(smv__sb_service *svc, uint64_t now_ms);
 
-/* Validators, exposed for the tests. */
+/* Checks the header-enrichment assertion in query ("msisdn=..&ts=..&sig=..") for token under op's
+ * key at now_ms; 0 and the vouched MSISDN ("" for an unidentified connection) in msisdn, or -1. */
+int smv__sb_assert_check(const smv__sb_operator *op, const char *token, const char *query,
+                         uint64_t now_ms, char msisdn[16]);
+
+/* Validators, exposed for the tests (the URL checks are in sb_urls.h). */
 int smv__sb_valid_msisdn(const char *s);
-/* 0 ok, SMV__SB_EC_INVALID_CALLBACK_URL or SMV__SB_EC_CALLBACK_PLACEHOLDERS */
-int smv__sb_check_callback_url(const char *s);
-int smv__sb_valid_return_url(const char *s);
 /* 1 when the Authorization value is Basic for user:password. */
 int smv__sb_check_basic(const char *header, const char *user, const char *password);
 /* The callback URL with every {result} and {token} replaced; malloc'd, NULL on no memory. */

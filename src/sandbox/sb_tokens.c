@@ -14,17 +14,21 @@ static uint64_t hash(const char *s) {
   return h;
 }
 
-int smv__sb_tokens_init(smv__sb_tokens *t) {
+int smv__sb_tokens_init_cap(smv__sb_tokens *t, size_t cap) {
   memset(t, 0, sizeof(*t));
-  t->cap = 1024;
+  t->cap = cap < 16 || (cap & (cap - 1)) ? 1024 : cap;
   t->slots = calloc(t->cap, sizeof(*t->slots));
   return t->slots ? 0 : SMV_ERR_NOMEM;
 }
 
+int smv__sb_tokens_init(smv__sb_tokens *t) { return smv__sb_tokens_init_cap(t, 1024); }
+
 static void release(smv__sb_token *tok) {
   free(tok->callback_url);
   free(tok->return_url);
+  free(tok->ext);
   tok->callback_url = tok->return_url = NULL;
+  tok->ext = NULL;
 }
 
 void smv__sb_tokens_free(smv__sb_tokens *t) {
@@ -51,6 +55,7 @@ static int rebuild(smv__sb_tokens *t, size_t cap) {
 }
 
 smv__sb_token *smv__sb_tokens_insert(smv__sb_tokens *t, const char *id) {
+  if (strlen(id) >= SMV__SB_TOKEN_ID_MAX) return NULL;
   if ((t->used + 1) * 10 > t->cap * 7) {
     size_t cap = (t->count + 1) * 10 > t->cap * 4 ? t->cap * 2 : t->cap;
     if (rebuild(t, cap)) return NULL;

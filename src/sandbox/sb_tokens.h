@@ -1,6 +1,8 @@
 /* The pending verifications, keyed by token: an open-addressing hash table, because a benchmark keeps
  * hundreds of thousands alive for their TTL and every device request looks one up. A token leaves
- * the table the moment it is used (single use) or expires. */
+ * the table the moment it is used (single use) or expires. The CAMARA side (sb_camara) keeps its
+ * codes, access tokens, pending authorizations and assertion ids in a table of its own of the same
+ * kind: its ids are longer (256-bit, RFC 6749 10.10) and its records hang off `ext`. */
 #ifndef SMV_SANDBOX_SB_TOKENS_H
 #define SMV_SANDBOX_SB_TOKENS_H
 
@@ -13,18 +15,24 @@ typedef enum smv__sb_tok_state {
   SMV__SB_TOK_FREE = 0,
   SMV__SB_TOK_DELETED,          /* tombstone: keeps probe chains intact */
   SMV__SB_TOK_PENDING,          /* waiting for the device at deviceRedirectUrl */
-  SMV__SB_TOK_AT_OPERATOR       /* the device was sent through header enrichment */
+  SMV__SB_TOK_AT_OPERATOR,      /* the device was sent through header enrichment */
+  SMV__SB_TOK_DONE              /* zero-rated: the device came, the result waits for the backend */
 } smv__sb_tok_state;
 
+#define SMV__SB_TOKEN_ID_MAX 48       /* id bytes with the NUL: a UUID (36) or 43 base64url digits */
+
 typedef struct smv__sb_token {
-  char id[37];                  /* UUID text */
+  char id[SMV__SB_TOKEN_ID_MAX];  /* UUID text, or the CAMARA table's base64url ids */
   smv__sb_tok_state state;
+  unsigned char kind;           /* what the entry is, in the owner's own enumeration (0 at insert) */
+  char result[24];              /* zero-rated: "VALID", "INVALID" or "ERROR-<id>" once DONE */
   size_t sub;                   /* subscriber index */
   char *callback_url;           /* as given, placeholders unreplaced (malloc) */
   char *return_url;             /* NULL: none (malloc) */
   uint64_t expires_ms;
   smv__sb_addr seen_ip;         /* what the device endpoint saw */
   uint16_t seen_port;
+  void *ext;                    /* the owner's record (malloc), freed with the entry */
 } smv__sb_token;
 
 typedef struct smv__sb_tokens {
@@ -35,6 +43,8 @@ typedef struct smv__sb_tokens {
 } smv__sb_tokens;
 
 int smv__sb_tokens_init(smv__sb_tokens *t);
+/* The same with cap slots to start with (a power of two, at least 16); the table grows as needed. */
+int smv__sb_tokens_init_cap(smv__sb_tokens *t, size_t cap);
 void smv__sb_tokens_free(smv__sb_tokens *t);
 /* A new entry for id (which must not be present), state PENDING, strings NULL. Pointers to entries
  * are invalidated by the next insert. NULL on no memory. */

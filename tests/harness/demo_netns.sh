@@ -10,13 +10,17 @@
 #                       its callback receiver and its /start API)
 #   device namespace:   smv follow / smv report, no --interface, no --carrier
 #
-# Three flows, as in `smv demo`: IP/port matching (REDIRECT), header enrichment (the operator maps
-# the connection through its CGNAT block), and deviceIp/devicePort (the backend passes on the address
-# and port it saw; status OK). Exit 0 only when all three callbacks say VALID. $1 is the smv binary;
-# -v prints the sandbox's own log at the end.
+# Four flows, as in `smv demo`: IP/port matching (REDIRECT), header enrichment (the operator maps
+# the connection through its CGNAT block), deviceIp/devicePort (the backend passes on the address
+# and port it saw; status OK), and CAMARA Number Verification (the device follows the backend's
+# authorize URL through the CGNAT, the operator's records name the subscriber; the backend exchanges
+# the code with private_key_jwt, signed by `smv sandbox assertion` with mbedTLS, and calls /verify and
+# /device-phone-number). Exit 0 only when all four say VALID. $1 is the smv binary; -v prints the
+# sandbox's own log at the end.
 H_CELL=4 H_WIFI=1 H_DEFAULT=wifi H_NAME=demo-netns
 . "$(dirname "$0")/lib.sh"
 command -v curl >/dev/null 2>&1 || h_skip "needs curl (the app backend's client)"
+command -v jq >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 || h_skip "needs jq and openssl (the CAMARA flow's backend)"
 VERBOSE=0
 [ "${2:-}" = -v ] && VERBOSE=1
 
@@ -31,6 +35,11 @@ ip -n "$H_NET" addr add "$BACKEND/32" dev lo
 say "topology: device (rmnet_data0 $H_DEV4 -> carrier CGNAT $H_PUBLIC4:$H_BLOCK_LO-$H_BLOCK_HI;"
 say "          wlan0 192.0.2.2 -> home router, holding the default route), internet (sandbox $H_SERVER4)"
 
+# CAMARA: the backend's client key (its public half goes into the sandbox's configuration)
+"$H_SMV" sandbox keygen "$H_WORK/camara-client.pem" >"$H_WORK/camara-client.pub" ||
+  { h_fail "smv sandbox keygen"; exit 1; }
+CAMARA_PUB=$(jq -Rs . <"$H_WORK/camara-client.pub")
+CAMARA_RU=myapp://camara/callback
 cat >"$H_WORK/sandbox.json" <<JSON
 {
   "listeners": {"ip": "$H_SERVER4", "api_port": 443, "operator_port": 80,
@@ -44,7 +53,9 @@ cat >"$H_WORK/sandbox.json" <<JSON
   "subscribers": [
     {"msisdn": "$MSISDN_IPPORT", "operator": "alpha-mobile", "ports": [$H_BLOCK_LO, $H_BLOCK_HI]},
     {"msisdn": "$MSISDN_HE", "operator": "beta-telecom", "ports": [$H_BLOCK_LO, $H_BLOCK_HI]}
-  ]
+  ],
+  "camara": {"operator": "alpha-mobile", "clients": [{"client_id": "demo-backend", "public_key": $CAMARA_PUB,
+             "redirect_uris": ["$CAMARA_RU"], "require_pkce": true}]}
 }
 JSON
 mkdir -p "$H_WORK/sandbox-state"
@@ -160,6 +171,54 @@ else
 fi
 conclude 2
 
+say "4) CAMARA Number Verification: OpenID Connect authorization code flow on the carrier path,"
+say "   then /verify and /device-phone-number with the access token"
+b64url() { base64 | tr '+/' '-_' | tr -d '=\n'; }
+camara_flow() {
+  local disc az tok verifier challenge state url final code assertion at v n
+  disc=$(ip netns exec "$H_NET" curl -sS --max-time 10 --cacert "$SB_CA" "$API/.well-known/openid-configuration")
+  az=$(printf '%s' "$disc" | jq -r .authorization_endpoint); tok=$(printf '%s' "$disc" | jq -r .token_endpoint)
+  say "    backend -> sandbox: GET $API/.well-known/openid-configuration"
+  verifier=$(head -c 32 /dev/urandom | b64url)
+  challenge=$(printf '%s' "$verifier" | openssl dgst -sha256 -binary | b64url)
+  state=$(head -c 16 /dev/urandom | b64url)
+  url="$az?response_type=code&client_id=demo-backend&redirect_uri=myapp%3A%2F%2Fcamara%2Fcallback"
+  url="$url&scope=openid%20number-verification%3Averify%20number-verification%3Adevice-phone-number%3Aread"
+  url="$url&state=$state&code_challenge=$challenge&code_challenge_method=S256&prompt=none"
+  say "    backend -> device: please open the authorize URL (PKCE S256, state, prompt=none)"
+  say "    device: smv follow AUTHORIZE_URL --return-url $CAMARA_RU (no --interface: smv chooses the path)"
+  h_smv follow "$url" --return-url "$CAMARA_RU" --cacert "$SB_CA" --json --max-time 20
+  show_device
+  [ "$H_RC" = 0 ] || { h_fail "CAMARA device flow exit $H_RC"; RESULTS[3]=device-failed; return; }
+  [ "$(h_result .path.interface)" = rmnet_data0 ] || h_fail "the device did not use rmnet_data0"
+  # the code from the redirect_uri reached, after checking this flow's state (RFC 6749 10.12)
+  final=$(h_result .final_url)
+  code=$(python3 -c 'import sys, urllib.parse as u
+q = u.parse_qs(u.urlsplit(sys.argv[1]).query)
+print(q["code"][0] if q.get("state") == [sys.argv[2]] and "code" in q else "")' "$final" "$state")
+  [ -n "$code" ] || { h_fail "no code with this flow's state at $final"; RESULTS[3]=no-code; return; }
+  say "    device -> backend: the redirect_uri's code (state checked)"
+  assertion=$("$H_SMV" sandbox assertion --key "$H_WORK/camara-client.pem" --client-id demo-backend --audience "$tok")
+  say "    backend -> sandbox: POST $tok (code, PKCE verifier, private_key_jwt ES256)"
+  at=$(ip netns exec "$H_NET" curl -sS --max-time 10 --cacert "$SB_CA" \
+    --data-urlencode grant_type=authorization_code --data-urlencode "code=$code" \
+    --data-urlencode "redirect_uri=$CAMARA_RU" --data-urlencode "code_verifier=$verifier" \
+    --data-urlencode client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer \
+    --data-urlencode "client_assertion=$assertion" "$tok" | jq -r .access_token)
+  [ -n "$at" ] && [ "$at" != null ] || { h_fail "no access token"; RESULTS[3]=no-token; return; }
+  v=$(ip netns exec "$H_NET" curl -sS --max-time 10 --cacert "$SB_CA" -H "Authorization: Bearer $at" \
+    -H 'Content-Type: application/json' -d "{\"phoneNumber\":\"+$MSISDN_IPPORT\"}" \
+    "$API/number-verification/v2/verify" | jq -r .devicePhoneNumberVerified)
+  say "    sandbox -> backend: verify +$MSISDN_IPPORT: devicePhoneNumberVerified $v"
+  n=$(ip netns exec "$H_NET" curl -sS --max-time 10 --cacert "$SB_CA" -H "Authorization: Bearer $at" \
+    "$API/number-verification/v2/device-phone-number" | jq -r .devicePhoneNumber)
+  say "    sandbox -> backend: device-phone-number $n"
+  if [ "$v" = true ] && [ "$n" = "+$MSISDN_IPPORT" ]; then RESULTS[3]=VALID; else RESULTS[3]=INVALID; fi
+  say "  => result ${RESULTS[3]}"
+  say ""
+}
+camara_flow
+
 say "What the WiFi side saw: $(h_counter "$H_HOME" smvh_home wifi_forwarded) packets forwarded by the home router, $(h_dns_total home-dns) DNS queries"
 [ "$(h_counter "$H_HOME" smvh_home wifi_forwarded)" = 0 ] || h_fail "traffic left through the home router"
 [ "$VERBOSE" = 1 ] && { say "---- sandbox log"; cat "$H_WORK/sandbox.err"; }
@@ -168,7 +227,9 @@ say "Summary:"
 say "  IP/port matching (CGNAT)  ${RESULTS[0]}"
 say "  header enrichment         ${RESULTS[1]}"
 say "  deviceIp/devicePort       ${RESULTS[2]}"
+say "  CAMARA Number Verif.      ${RESULTS[3]:-(none)}"
+[ "${#RESULTS[@]}" = 4 ] || h_fail "only ${#RESULTS[@]} of four flows gave a result"
 for r in "${RESULTS[@]}"; do [ "$r" = VALID ] || h_fail "a verification ended $r"; done
-if [ "$H_FAILS" = 0 ]; then say "demo --netns: all three verifications VALID"; exit 0; fi
+if [ "$H_FAILS" = 0 ]; then say "demo --netns: all four verifications VALID"; exit 0; fi
 say "demo --netns: FAILED"
 exit 1

@@ -14,9 +14,14 @@ FAILS=0
 fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 ok() { echo "ok: $*"; }
 
-json_get() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); 
-for k in sys.argv[2].split("."): d=d[k] if not isinstance(d,list) else d[int(k)]
-print("null" if d is None else d)' "$1" "$2" 2>/dev/null; }
+# json_get JSON a.b.0: the value at that path ("null" when absent or null; objects and arrays as
+# JSON). jq, not python: a test calls it dozens of times and python's start-up dominated them.
+json_get() {
+  printf '%s' "$1" | jq -r --arg p "$2" \
+    'getpath($p | split(".") | map(if test("^[0-9]+$") then tonumber else . end)) |
+     if . == null then "null" elif type == "object" or type == "array" then tojson else tostring end' \
+    2>/dev/null
+}
 
 # start_sandbox NAME [args...]: sets API OP CA USER PASS SBPID
 start_sandbox() {

@@ -69,7 +69,7 @@ big=$(python3 -c 'print("{\"phoneNumber\":\"" + "1"*70000 + "\"}")')
 out=$(verify "$big"); [ "${out%% *}" = 413 ] && ok "oversized body 413" || fail "oversized body: ${out%% *}"
 out=$(verify '{"phoneNumber": '); [ "${out%% *}" = 400 ] && ok "malformed JSON 400" || fail "malformed JSON: $out"
 out=$(verify '{"phoneNumber": 41793026727, "callbackUrl": "https://a.example/?r={result}&t={token}", "consentGranted": true}')
-case "$out" in "400 "*1007*) ok "wrong type 1007";; *) fail "wrong type: $out";; esac
+case "$out" in "422 "*'"id":400'*) ok "wrong type 422 (id 400)";; *) fail "wrong type: $out";; esac
 out=$(verify '{"phoneNumber": "41793026727", "callbackUrl": "https://a.example/?r={result}&t={token}", "consentGranted": true}')
 case "$out" in "200 "*REDIRECT*) ok "valid request still served";; *) fail "valid request: $out";; esac
 sleep 1
