@@ -152,6 +152,7 @@ static void start_device(demo *d, const char *url) {
   device_config(d, &c);
   if (d->step == 4) {
     c.return_url = DEMO_REDIRECT_URI; /* the redirect_uri: stop there, never fetch it */
+    c.state = d->state;               /* and it must carry this flow's state */
     say(d, "    device: smv follow AUTHORIZE_URL --return-url %s on the carrier path (lo, declared)",
         DEMO_REDIRECT_URI);
   } else {
@@ -355,35 +356,6 @@ static const char *str_of(const cJSON *o, const char *key) {
   return cJSON_IsString(it) ? it->valuestring : NULL;
 }
 
-/* The authorization code from the redirect_uri the device stopped at (result->final_url), after
- * checking that it carries this flow's state (RFC 6749 10.12). The library's own `authorization`
- * result (code, state, error; percent-decoded) replaces this parsing when it lands. Returns 0, or -1
- * with the reason in why. */
-static int code_from_redirect(const char *final_url, const char *want_state, char *code, size_t cap,
-                              const char **why) {
-  const char *q = final_url ? strchr(final_url, '?') : NULL;
-  char state[128] = "", err[64] = "";
-  if (!q) {
-    *why = "the redirect_uri carries no query";
-    return -1;
-  }
-  q++;
-  size_t ql = strcspn(q, "#");
-  if (smv__sb_form_get(q, ql, "error", err, sizeof(err)) != 0) {
-    *why = "the authorization server answered with an error";
-    return -1;
-  }
-  if (smv__sb_form_get(q, ql, "state", state, sizeof(state)) != 1 || strcmp(state, want_state) != 0) {
-    *why = "the state is missing or not this flow's";
-    return -1;
-  }
-  if (smv__sb_form_get(q, ql, "code", code, cap) != 1 || !code[0]) {
-    *why = "no authorization code";
-    return -1;
-  }
-  return 0;
-}
-
 static void share_done(smv__sb_fetch *f, int status, const char *body, size_t len, void *ud) {
   demo *d = ud;
   (void)f;
@@ -467,11 +439,15 @@ static int client_assertion(demo *d, char *out, size_t cap) {
 
 static void camara_device_done(demo *d, const smv_result *r) {
   const char *why = NULL;
-  if (r->outcome != SMV_OUTCOME_RETURN_URL ||
-      code_from_redirect(r->final_url, d->state, d->code, sizeof(d->code), &why)) {
-    camara_fail(d, why ? why : "the device did not reach the redirect_uri");
+  /* The library checked the state (RFC 6749 10.12) and decoded the code (smv_result.authorization). */
+  const char *code = r->authorization.code;
+  if (r->outcome != SMV_OUTCOME_RETURN_URL || !code || !code[0] || strlen(code) >= sizeof(d->code)) {
+    why = r->outcome == SMV_OUTCOME_ERROR ? smv_errname(r->error)
+          : r->authorization.error ? r->authorization.error : NULL;
+    camara_fail(d, why ? why : "the device did not reach the redirect_uri with a code");
     return;
   }
+  snprintf(d->code, sizeof(d->code), "%s", code);
   say(d, "    device -> backend: the redirect_uri's code (state checked)");
   char assertion[2048], form[4096], enc_code[200], enc_ru[200], enc_as[3000];
   if (client_assertion(d, assertion, sizeof(assertion)) ||

@@ -1,3 +1,5 @@
+/* The sandbox's small shared pieces (see sb_util.h); form fields are read with the core's own
+ * form decoding (core/query.h), the same rules the client applies to a redirect_uri. */
 #include "sandbox/sb_util.h"
 
 #include <mbedtls/sha256.h>
@@ -6,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/query.h"
 #include "sandbox/sb_jwt.h"
 
 void smv__sb_logf(const smv__sb_effects *fx, const char *fmt, ...) {
@@ -42,54 +45,12 @@ void smv__sb_json_escape(char *dst, size_t cap, const char *s) {
   dst[o] = 0;
 }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-/* Decodes s[0..n) into out; -1 when it does not decode or fit. */
-static int form_decode(const char *s, size_t n, char *out, size_t cap) {
-  size_t o = 0;
-  for (size_t i = 0; i < n; i++) {
-    int c = (unsigned char)s[i];
-    if (c == '+') {
-      c = ' ';
-    } else if (c == '%') {
-      if (i + 2 >= n) return -1;
-      int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
-      if (h < 0 || l < 0) return -1;
-      c = h << 4 | l;
-      if (c == 0) return -1;
-      i += 2;
-    }
-    if (o + 1 >= cap) return -1;
-    out[o++] = (char)c;
-  }
-  out[o] = 0;
-  return 0;
-}
-
 int smv__sb_form_get(const char *form, size_t len, const char *key, char *out, size_t cap) {
-  size_t kl = strlen(key);
-  int count = 0;
-  size_t i = 0;
-  while (i < len) {
-    size_t seg = 0;
-    while (i + seg < len && form[i + seg] != '&') seg++;
-    const char *p = form + i;
-    const char *eq = memchr(p, '=', seg);
-    size_t nl = eq ? (size_t)(eq - p) : seg;
-    /* names are compared decoded only when they need no decoding: every name we read is plain */
-    if (nl == kl && memcmp(p, key, kl) == 0) {
-      if (count == 0 && form_decode(eq ? eq + 1 : p + seg, eq ? seg - nl - 1 : 0, out, cap))
-        return -1;
-      count++;
-    }
-    i += seg + 1;
-  }
-  return count;
+  const char *v;
+  size_t vl;
+  unsigned count = smv__query_find(form, len, key, &v, &vl);
+  if (count && smv__form_decode(v, vl, out, cap) < 0) return -1;
+  return (int)count;
 }
 
 long smv__sb_pct_encode(const char *in, char *out, size_t cap) {
