@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include <cJSON.h>
 #include <uv.h>
 
+#include "helpers/testserver_fixture.h"
 #include "server/testserver.h"
 #include "smv.h"
 
@@ -101,15 +101,7 @@ static int one_flow(failer *f, const char *path, const char *ret, run *out) {
 static int setup(void **state) {
   (void)state;
   assert_int_equal(uv_loop_init(&loop), 0);
-  smv__testserver_opts o;
-  memset(&o, 0, sizeof(o));
-  char err[256];
-  assert_int_equal(smv__testserver_start(&loop, &o, &ts, err, sizeof(err)), 0);
-  cJSON *j = cJSON_Parse(smv__testserver_ready_json(ts));
-  assert_non_null(j);
-  snprintf(https_base, sizeof(https_base), "%s", cJSON_GetObjectItem(j, "https")->valuestring);
-  snprintf(ca_path, sizeof(ca_path), "%s", cJSON_GetObjectItem(j, "ca")->valuestring);
-  cJSON_Delete(j);
+  ts = smv_test_server_start(&loop, https_base, sizeof(https_base), ca_path, sizeof(ca_path));
   return 0;
 }
 

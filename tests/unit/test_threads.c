@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include <cJSON.h>
 #include <uv.h>
 
+#include "helpers/testserver_fixture.h"
 #include "server/testserver.h"
 #include "smv.h"
 
@@ -97,15 +97,9 @@ static void on_stop(uv_async_t *a) {
 static int setup(void **state) {
   (void)state;
   assert_int_equal(uv_loop_init(&srv_loop), 0);
-  smv__testserver_opts o;
-  memset(&o, 0, sizeof(o));
-  char err[256];
-  assert_int_equal(smv__testserver_start(&srv_loop, &o, &ts, err, sizeof(err)), 0);
-  cJSON *j = cJSON_Parse(smv__testserver_ready_json(ts));
-  assert_non_null(j);
-  snprintf(start_url, sizeof(start_url), "%s/chain/start", cJSON_GetObjectItem(j, "https")->valuestring);
-  snprintf(ca_path, sizeof(ca_path), "%s", cJSON_GetObjectItem(j, "ca")->valuestring);
-  cJSON_Delete(j);
+  char https[128];
+  ts = smv_test_server_start(&srv_loop, https, sizeof(https), ca_path, sizeof(ca_path));
+  snprintf(start_url, sizeof(start_url), "%s/chain/start", https);
   assert_int_equal(uv_async_init(&srv_loop, &srv_stop, on_stop), 0);
   assert_int_equal(uv_thread_create(&srv_thread, srv_run, NULL), 0);
   return 0;
