@@ -44,7 +44,11 @@ macro(smv_dep_system_pc name module min)
 endmacro()
 
 if(SMV_SYSTEM_DEP_mbedtls)
-  find_package(MbedTLS REQUIRED)
+  find_package(MbedTLS QUIET)  # mbedTLS 3 installs a CMake package; 2.28 (Debian 12's) has none
+  if(NOT MbedTLS_FOUND)
+    message(FATAL_ERROR "smv: SMV_USE_SYSTEM_DEPS: no mbedTLS 3.6 CMake package (MbedTLSConfig.cmake) "
+                        "on this system; take mbedTLS pinned: leave mbedtls out of SMV_USE_SYSTEM_DEPS")
+  endif()
   smv_dep_check_line(mbedtls "${MbedTLS_VERSION}" 3.6)
   add_library(smv_dep_mbedtls INTERFACE)
   target_link_libraries(smv_dep_mbedtls INTERFACE MbedTLS::mbedtls MbedTLS::mbedx509 MbedTLS::mbedcrypto)
