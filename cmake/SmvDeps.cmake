@@ -1,36 +1,93 @@
 # Dependencies: the pinned upstream tarballs of toolchains/deps.lock, fetched from Debian's archive by
 # toolchains/fetch-deps.sh (at configure time, only when missing), extracted into the build tree and
 # compiled here with our configuration. The same path serves native, cross and Android builds.
-# -DSMV_USE_SYSTEM_DEPS=ON uses installed packages instead (for distribution packagers).
+# SMV_USE_SYSTEM_DEPS (cmake/SmvOptions.cmake) takes all or some of them from the system instead, for
+# distribution packagers: each at the version of the project's contract or newer on the same line
+# (an older or newer-line one stops the configuration; it is never used silently).
+#
+# Whichever way a dependency comes, it is the INTERFACE target smv_dep_<name> that smv links, and
+# SmvInstall.cmake learns from these variables what libsmv holds and what it needs:
+#   SMV_BUNDLED_TARGETS       pinned static libraries whose objects go into libsmv.a / libsmv.so
+#   SMV_SYSTEM_LINK_NAMES     -l names of the system's libraries (for libsmv.so, smv.pc, smv::smv_static)
+#   SMV_SYSTEM_PC_MODULES     their pkg-config modules (smv.pc's Requires.private)
+set(SMV_BUNDLED_TARGETS "")
+set(SMV_SYSTEM_LINK_NAMES "")
+set(SMV_SYSTEM_PC_MODULES "")
+set(_smv_need_pinned "")
+foreach(_d IN LISTS SMV_DEP_NAMES)
+  if(NOT SMV_SYSTEM_DEP_${_d} AND NOT (_d STREQUAL "cmocka" AND NOT SMV_BUILD_TESTS))
+    list(APPEND _smv_need_pinned ${_d})
+  endif()
+endforeach()
 
-set(SMV_DEPS_CACHE "${PROJECT_SOURCE_DIR}/.deps-cache" CACHE PATH "Where the dependency tarballs are kept")
-option(SMV_USE_SYSTEM_DEPS "Use installed libraries (pkg-config) instead of the pinned sources" OFF)
+# smv_dep_check_line(NAME FOUND MIN): FOUND must be MIN or newer, on MIN's major line (the project's
+# contract, docs/building.md: "these versions or newer on the same line").
+function(smv_dep_check_line name found min)
+  string(REGEX MATCH "^[0-9]+" _found_major "${found}")
+  string(REGEX MATCH "^[0-9]+" _min_major "${min}")
+  if(found VERSION_LESS min OR NOT _found_major EQUAL _min_major)
+    message(FATAL_ERROR "smv: the system's ${name} is ${found}; smv needs ${min} or newer on the "
+                        "${_min_major}.x line (take it pinned: leave ${name} out of SMV_USE_SYSTEM_DEPS)")
+  endif()
+  message(STATUS "smv: ${name} ${found} from the system")
+endfunction()
 
-if(SMV_USE_SYSTEM_DEPS)
+if(SMV_SYSTEM_DEP_LIST)
   find_package(PkgConfig REQUIRED)
-  pkg_check_modules(SMVDEP_UV REQUIRED IMPORTED_TARGET libuv>=1.48)
-  pkg_check_modules(SMVDEP_CARES REQUIRED IMPORTED_TARGET libcares>=1.34)
-  pkg_check_modules(SMVDEP_CJSON REQUIRED IMPORTED_TARGET libcjson>=1.7)
-  pkg_check_modules(SMVDEP_CMOCKA IMPORTED_TARGET cmocka>=1.1)
-  find_library(SMVDEP_HTTP_PARSER http_parser REQUIRED)
-  find_package(MbedTLS 3.6 REQUIRED)
-  add_library(smv_dep_uv INTERFACE)
-  target_link_libraries(smv_dep_uv INTERFACE PkgConfig::SMVDEP_UV)
-  add_library(smv_dep_cares INTERFACE)
-  target_link_libraries(smv_dep_cares INTERFACE PkgConfig::SMVDEP_CARES)
-  add_library(smv_dep_cjson INTERFACE)
-  target_link_libraries(smv_dep_cjson INTERFACE PkgConfig::SMVDEP_CJSON)
-  add_library(smv_dep_http_parser INTERFACE)
-  target_link_libraries(smv_dep_http_parser INTERFACE ${SMVDEP_HTTP_PARSER})
+endif()
+# smv_dep_system_pc(NAME MODULE MIN LINKNAME...): a system dependency found through pkg-config.
+macro(smv_dep_system_pc name module min)
+  pkg_check_modules(SMVDEP_${module} REQUIRED IMPORTED_TARGET ${module})
+  smv_dep_check_line(${name} "${SMVDEP_${module}_VERSION}" ${min})
+  list(APPEND SMV_SYSTEM_PC_MODULES ${module})
+  list(APPEND SMV_SYSTEM_LINK_NAMES ${ARGN})
+endmacro()
+
+if(SMV_SYSTEM_DEP_mbedtls)
+  find_package(MbedTLS QUIET)  # mbedTLS 3 installs a CMake package; 2.28 (Debian 12's) has none
+  if(NOT MbedTLS_FOUND)
+    message(FATAL_ERROR "smv: SMV_USE_SYSTEM_DEPS: no mbedTLS 3.6 CMake package (MbedTLSConfig.cmake) "
+                        "on this system; take mbedTLS pinned: leave mbedtls out of SMV_USE_SYSTEM_DEPS")
+  endif()
+  smv_dep_check_line(mbedtls "${MbedTLS_VERSION}" 3.6)
   add_library(smv_dep_mbedtls INTERFACE)
   target_link_libraries(smv_dep_mbedtls INTERFACE MbedTLS::mbedtls MbedTLS::mbedx509 MbedTLS::mbedcrypto)
-  if(SMVDEP_CMOCKA_FOUND)
-    # cmocka needs POSIX (sigjmp_buf, strsignal) that strict -std=c11 hides.
-  set_target_properties(cmocka PROPERTIES C_EXTENSIONS ON)
-  target_compile_definitions(cmocka PRIVATE _GNU_SOURCE)
+  list(APPEND SMV_SYSTEM_LINK_NAMES mbedtls mbedx509 mbedcrypto)
+endif()
+if(SMV_SYSTEM_DEP_libuv)
+  smv_dep_system_pc(libuv libuv 1.50 uv)
+  add_library(smv_dep_uv INTERFACE)
+  target_link_libraries(smv_dep_uv INTERFACE PkgConfig::SMVDEP_libuv)
+endif()
+if(SMV_SYSTEM_DEP_c-ares)
+  smv_dep_system_pc(c-ares libcares 1.34 cares)
+  add_library(smv_dep_cares INTERFACE)
+  target_link_libraries(smv_dep_cares INTERFACE PkgConfig::SMVDEP_libcares)
+endif()
+if(SMV_SYSTEM_DEP_cjson)
+  smv_dep_system_pc(cjson libcjson 1.7 cjson)
+  add_library(smv_dep_cjson INTERFACE)
+  target_link_libraries(smv_dep_cjson INTERFACE PkgConfig::SMVDEP_libcjson)
+endif()
+if(SMV_SYSTEM_DEP_http-parser)
+  # No pkg-config module: the header's version macros say which one it is.
+  find_path(SMVDEP_HTTP_PARSER_INCLUDE http_parser.h REQUIRED)
+  find_library(SMVDEP_HTTP_PARSER http_parser REQUIRED)
+  file(STRINGS "${SMVDEP_HTTP_PARSER_INCLUDE}/http_parser.h" _hp REGEX "#define HTTP_PARSER_VERSION_")
+  string(REGEX REPLACE ".*MAJOR ([0-9]+).*MINOR ([0-9]+).*PATCH ([0-9]+).*" "\\1.\\2.\\3" _hp_version "${_hp}")
+  smv_dep_check_line(http-parser "${_hp_version}" 2.9.4)
+  add_library(smv_dep_http_parser INTERFACE)
+  target_include_directories(smv_dep_http_parser SYSTEM INTERFACE "${SMVDEP_HTTP_PARSER_INCLUDE}")
+  target_link_libraries(smv_dep_http_parser INTERFACE "${SMVDEP_HTTP_PARSER}")
+  list(APPEND SMV_SYSTEM_LINK_NAMES http_parser)
+endif()
+if(SMV_SYSTEM_DEP_cmocka AND SMV_BUILD_TESTS)
+  pkg_check_modules(SMVDEP_cmocka REQUIRED IMPORTED_TARGET cmocka)
+  smv_dep_check_line(cmocka "${SMVDEP_cmocka_VERSION}" 1.1)
   add_library(smv_dep_cmocka INTERFACE)
-    target_link_libraries(smv_dep_cmocka INTERFACE PkgConfig::SMVDEP_CMOCKA)
-  endif()
+  target_link_libraries(smv_dep_cmocka INTERFACE PkgConfig::SMVDEP_cmocka)
+endif()
+if(NOT _smv_need_pinned)
   return()
 endif()
 
@@ -45,7 +102,7 @@ foreach(_line IN LISTS _smv_lock)
   get_filename_component(_file "${_pool}" NAME)
   set(SMV_DEP_${_name}_FILE "${SMV_DEPS_CACHE}/${_file}")
   set(SMV_DEP_${_name}_SHA "${_sha}")
-  if(NOT EXISTS "${SMV_DEPS_CACHE}/${_file}")
+  if(_name IN_LIST _smv_need_pinned AND NOT EXISTS "${SMV_DEPS_CACHE}/${_file}")
     set(_smv_missing TRUE)
   endif()
 endforeach()
@@ -77,7 +134,7 @@ function(smv_dep_extract name)
   set(SMV_DEP_${name}_DIR "${_top}" PARENT_SCOPE)
 endfunction()
 
-foreach(_d mbedtls libuv http-parser c-ares cjson cmocka)
+foreach(_d IN LISTS _smv_need_pinned)
   smv_dep_extract(${_d})
 endforeach()
 
@@ -100,23 +157,26 @@ function(smv_dep_fix file what old new)
   file(WRITE "${file}" "${_src}")
 endfunction()
 
-# mbedTLS 3.6.6, ssl_tls13_keys.c: when populating a TLS 1.3 transform fails half-way (an allocation
-# fails after the first cipher context or PSA key was set up), the transform is released with
-# mbedtls_free() alone and what it already holds leaks. Our allocation-failure tests (every allocation
-# of a whole flow) find it. The fix releases the transform's contents first.
-foreach(_t transform_earlydata transform_handshake transform_application)
-  smv_dep_fix("${SMV_DEP_mbedtls_DIR}/library/ssl_tls13_keys.c" "transform leak (${_t})"
-    "    if (ret != 0) {\n        mbedtls_free(${_t});"
-    "    if (ret != 0) {\n        mbedtls_ssl_transform_free(${_t}); /* smv: release what it holds */\n        mbedtls_free(${_t});")
-endforeach()
+if(NOT SMV_SYSTEM_DEP_mbedtls)
+  # mbedTLS 3.6.6, ssl_tls13_keys.c: when populating a TLS 1.3 transform fails half-way (an allocation
+  # fails after the first cipher context or PSA key was set up), the transform is released with
+  # mbedtls_free() alone and what it already holds leaks. Our allocation-failure tests (every allocation
+  # of a whole flow) find it. The fix releases the transform's contents first.
+  foreach(_t transform_earlydata transform_handshake transform_application)
+    smv_dep_fix("${SMV_DEP_mbedtls_DIR}/library/ssl_tls13_keys.c" "transform leak (${_t})"
+      "    if (ret != 0) {\n        mbedtls_free(${_t});"
+      "    if (ret != 0) {\n        mbedtls_ssl_transform_free(${_t}); /* smv: release what it holds */\n        mbedtls_free(${_t});")
+  endforeach()
 
-# mbedTLS 3.6.6, ssl_client.c: the client puts whatever mbedtls_ssl_set_hostname() got into the
-# server_name extension, IP literals included, which RFC 6066 section 3 forbids (some servers refuse
-# the hello). The name is still what the certificate is checked against (its iPAddress SANs); only
-# the extension is left out for an address. The address test is mbedTLS's own, from x509_crt.c.
-smv_dep_fix("${SMV_DEP_mbedtls_DIR}/library/ssl_client.c" "no IP literal in server_name"
-  "    if (hostname == NULL) {\n        return 0;\n    }\n\n    MBEDTLS_SSL_DEBUG_MSG(3,\n                          (\"client hello, adding server name extension"
-  "    if (hostname == NULL) {\n        return 0;\n    }\n    { /* smv: RFC 6066 3, no IP literal in server_name */\n        extern size_t mbedtls_x509_crt_parse_cn_inet_pton(const char *cn, void *dst);\n        unsigned char smv_ip[16];\n        if (mbedtls_x509_crt_parse_cn_inet_pton(hostname, smv_ip) != 0) {\n            return 0;\n        }\n    }\n\n    MBEDTLS_SSL_DEBUG_MSG(3,\n                          (\"client hello, adding server name extension")
+  # mbedTLS 3.6.6, ssl_client.c: the client puts whatever mbedtls_ssl_set_hostname() got into the
+  # server_name extension, IP literals included, which RFC 6066 section 3 forbids (some servers refuse
+  # the hello). The name is still what the certificate is checked against (its iPAddress SANs); only
+  # the extension is left out for an address. The address test is mbedTLS's own, from x509_crt.c.
+  smv_dep_fix("${SMV_DEP_mbedtls_DIR}/library/ssl_client.c" "no IP literal in server_name"
+    "    if (hostname == NULL) {\n        return 0;\n    }\n\n    MBEDTLS_SSL_DEBUG_MSG(3,\n                          (\"client hello, adding server name extension"
+    "    if (hostname == NULL) {\n        return 0;\n    }\n    { /* smv: RFC 6066 3, no IP literal in server_name */\n        extern size_t mbedtls_x509_crt_parse_cn_inet_pton(const char *cn, void *dst);\n        unsigned char smv_ip[16];\n        if (mbedtls_x509_crt_parse_cn_inet_pton(hostname, smv_ip) != 0) {\n            return 0;\n        }\n    }\n\n    MBEDTLS_SSL_DEBUG_MSG(3,\n                          (\"client hello, adding server name extension")
+
+endif()
 
 # mbedTLS 3.6.6, ssl_misc.h: its TLS 1.2 client offers rsa_pss_rsae_sha256/384/512 (the list it
 # sends serves TLS 1.3 too) and then refuses a ServerKeyExchange signed with one of them, with an
@@ -169,54 +229,69 @@ set(CMAKE_POLICY_DEFAULT_CMP0077 NEW)  # let our settings win over the dependenc
 set(CMAKE_POSITION_INDEPENDENT_CODE ON)
 
 # mbedTLS, with our configuration.
-if(NOT SMV_MBEDTLS_CONFIG)
-  set(SMV_MBEDTLS_CONFIG "${PROJECT_SOURCE_DIR}/toolchains/mbedtls/smv_mbedtls_config.h")
+if(NOT SMV_SYSTEM_DEP_mbedtls)
+  if(NOT SMV_MBEDTLS_CONFIG)
+    set(SMV_MBEDTLS_CONFIG "${PROJECT_SOURCE_DIR}/toolchains/mbedtls/smv_mbedtls_config.h")
+  endif()
+  set(MBEDTLS_CONFIG_FILE "${SMV_MBEDTLS_CONFIG}" CACHE FILEPATH "" FORCE)
+  set(ENABLE_PROGRAMS OFF CACHE BOOL "" FORCE)
+  set(ENABLE_TESTING OFF CACHE BOOL "" FORCE)
+  set(MBEDTLS_FATAL_WARNINGS OFF CACHE BOOL "" FORCE)
+  set(USE_SHARED_MBEDTLS_LIBRARY OFF CACHE BOOL "" FORCE)
+  set(USE_STATIC_MBEDTLS_LIBRARY ON CACHE BOOL "" FORCE)
+  set(DISABLE_PACKAGE_CONFIG_AND_INSTALL ON CACHE BOOL "" FORCE)
+  add_subdirectory("${SMV_DEP_mbedtls_DIR}" "${CMAKE_BINARY_DIR}/_deps/build/mbedtls" EXCLUDE_FROM_ALL SYSTEM)
+  add_library(smv_dep_mbedtls INTERFACE)
+  target_link_libraries(smv_dep_mbedtls INTERFACE mbedtls mbedx509 mbedcrypto)
+  list(APPEND SMV_BUNDLED_TARGETS mbedtls mbedx509 mbedcrypto)
 endif()
-set(MBEDTLS_CONFIG_FILE "${SMV_MBEDTLS_CONFIG}" CACHE FILEPATH "" FORCE)
-set(ENABLE_PROGRAMS OFF CACHE BOOL "" FORCE)
-set(ENABLE_TESTING OFF CACHE BOOL "" FORCE)
-set(MBEDTLS_FATAL_WARNINGS OFF CACHE BOOL "" FORCE)
-set(USE_SHARED_MBEDTLS_LIBRARY OFF CACHE BOOL "" FORCE)
-set(USE_STATIC_MBEDTLS_LIBRARY ON CACHE BOOL "" FORCE)
-set(DISABLE_PACKAGE_CONFIG_AND_INSTALL ON CACHE BOOL "" FORCE)
-add_subdirectory("${SMV_DEP_mbedtls_DIR}" "${CMAKE_BINARY_DIR}/_deps/build/mbedtls" EXCLUDE_FROM_ALL SYSTEM)
-add_library(smv_dep_mbedtls INTERFACE)
-target_link_libraries(smv_dep_mbedtls INTERFACE mbedtls mbedx509 mbedcrypto)
 
 # libuv
-set(LIBUV_BUILD_SHARED OFF CACHE BOOL "" FORCE)
-set(LIBUV_BUILD_TESTS OFF CACHE BOOL "" FORCE)
-set(LIBUV_BUILD_BENCH OFF CACHE BOOL "" FORCE)
-add_subdirectory("${SMV_DEP_libuv_DIR}" "${CMAKE_BINARY_DIR}/_deps/build/libuv" EXCLUDE_FROM_ALL SYSTEM)
-add_library(smv_dep_uv INTERFACE)
-target_link_libraries(smv_dep_uv INTERFACE uv_a)
+if(NOT SMV_SYSTEM_DEP_libuv)
+  set(LIBUV_BUILD_SHARED OFF CACHE BOOL "" FORCE)
+  set(LIBUV_BUILD_TESTS OFF CACHE BOOL "" FORCE)
+  set(LIBUV_BUILD_BENCH OFF CACHE BOOL "" FORCE)
+  add_subdirectory("${SMV_DEP_libuv_DIR}" "${CMAKE_BINARY_DIR}/_deps/build/libuv" EXCLUDE_FROM_ALL SYSTEM)
+  add_library(smv_dep_uv INTERFACE)
+  target_link_libraries(smv_dep_uv INTERFACE uv_a)
+  list(APPEND SMV_BUNDLED_TARGETS uv_a)
+endif()
 
 # c-ares
-set(CARES_STATIC ON CACHE BOOL "" FORCE)
-set(CARES_SHARED OFF CACHE BOOL "" FORCE)
-set(CARES_INSTALL OFF CACHE BOOL "" FORCE)
-set(CARES_BUILD_TOOLS OFF CACHE BOOL "" FORCE)
-set(CARES_BUILD_TESTS OFF CACHE BOOL "" FORCE)
-set(CARES_STATIC_PIC ON CACHE BOOL "" FORCE)
-add_subdirectory("${SMV_DEP_c-ares_DIR}" "${CMAKE_BINARY_DIR}/_deps/build/c-ares" EXCLUDE_FROM_ALL SYSTEM)
-add_library(smv_dep_cares INTERFACE)
-target_link_libraries(smv_dep_cares INTERFACE c-ares::cares)
+if(NOT SMV_SYSTEM_DEP_c-ares)
+  set(CARES_STATIC ON CACHE BOOL "" FORCE)
+  set(CARES_SHARED OFF CACHE BOOL "" FORCE)
+  set(CARES_INSTALL OFF CACHE BOOL "" FORCE)
+  set(CARES_BUILD_TOOLS OFF CACHE BOOL "" FORCE)
+  set(CARES_BUILD_TESTS OFF CACHE BOOL "" FORCE)
+  set(CARES_STATIC_PIC ON CACHE BOOL "" FORCE)
+  add_subdirectory("${SMV_DEP_c-ares_DIR}" "${CMAKE_BINARY_DIR}/_deps/build/c-ares" EXCLUDE_FROM_ALL SYSTEM)
+  add_library(smv_dep_cares INTERFACE)
+  target_link_libraries(smv_dep_cares INTERFACE c-ares::cares)
+  list(APPEND SMV_BUNDLED_TARGETS c-ares)
+endif()
 
 # http-parser: one file; strict mode, so that the parser itself refuses what the RFC forbids.
-add_library(smv_http_parser STATIC "${SMV_DEP_http-parser_DIR}/http_parser.c")
-target_include_directories(smv_http_parser SYSTEM PUBLIC "${SMV_DEP_http-parser_DIR}")
-target_compile_definitions(smv_http_parser PUBLIC HTTP_PARSER_STRICT=1)
-add_library(smv_dep_http_parser INTERFACE)
-target_link_libraries(smv_dep_http_parser INTERFACE smv_http_parser)
+if(NOT SMV_SYSTEM_DEP_http-parser)
+  add_library(smv_http_parser STATIC "${SMV_DEP_http-parser_DIR}/http_parser.c")
+  target_include_directories(smv_http_parser SYSTEM PUBLIC "${SMV_DEP_http-parser_DIR}")
+  target_compile_definitions(smv_http_parser PUBLIC HTTP_PARSER_STRICT=1)
+  add_library(smv_dep_http_parser INTERFACE)
+  target_link_libraries(smv_dep_http_parser INTERFACE smv_http_parser)
+  list(APPEND SMV_BUNDLED_TARGETS smv_http_parser)
+endif()
 
 # cJSON: one file. Its allocator is set through cJSON_InitHooks by smv.
-add_library(smv_cjson STATIC "${SMV_DEP_cjson_DIR}/cJSON.c")
-target_include_directories(smv_cjson SYSTEM PUBLIC "${SMV_DEP_cjson_DIR}")
-add_library(smv_dep_cjson INTERFACE)
-target_link_libraries(smv_dep_cjson INTERFACE smv_cjson)
+if(NOT SMV_SYSTEM_DEP_cjson)
+  add_library(smv_cjson STATIC "${SMV_DEP_cjson_DIR}/cJSON.c")
+  target_include_directories(smv_cjson SYSTEM PUBLIC "${SMV_DEP_cjson_DIR}")
+  add_library(smv_dep_cjson INTERFACE)
+  target_link_libraries(smv_dep_cjson INTERFACE smv_cjson)
+  list(APPEND SMV_BUNDLED_TARGETS smv_cjson)
+endif()
 
 # cmocka (tests only)
-if(SMV_BUILD_TESTS)
+if(SMV_BUILD_TESTS AND NOT SMV_SYSTEM_DEP_cmocka)
   set(WITH_EXAMPLES OFF CACHE BOOL "" FORCE)
   set(UNIT_TESTING OFF CACHE BOOL "" FORCE)
   add_subdirectory("${SMV_DEP_cmocka_DIR}" "${CMAKE_BINARY_DIR}/_deps/build/cmocka" EXCLUDE_FROM_ALL SYSTEM)

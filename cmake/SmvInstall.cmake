@@ -1,28 +1,36 @@
-# `cmake --install`: include/smv.h, libsmv.a and libsmv.so, smv.pc and the CMake package smv::smv.
+# `cmake --install`: include/smv.h, libsmv.a and libsmv.so, smv.pc and the CMake package smv::smv;
+# the CLI with its man page and bash completion. Each file belongs to one install component, and the
+# components are the Debian packages (cmake/SmvPackage.cmake): `cli` (smv), `lib` (libsmv<ABI>),
+# `dev` (libsmv-dev).
 #
-# What is installed, and why this way: the dependencies are compiled from pinned sources with our own
-# configuration (mbedTLS above all), so they are not the system's libraries and must not be installed
-# where the system's would go (a libuv.a or libmbedtls.a in /usr/local/lib would shadow or clash with
-# the distribution's). So libsmv carries its dependencies inside:
-# - libsmv.a holds smv's objects and those of libuv, mbedTLS, c-ares, http-parser and cJSON; a program
-#   links -lsmv plus the C library's -lpthread -ldl -lrt. A program that also links its own mbedTLS or
-#   c-ares should use the shared library (or build smv with SMV_USE_SYSTEM_DEPS=ON).
-# - libsmv.so is linked from the same objects and exports only smv's public API and libuv's API; the
-#   bundled mbedTLS, c-ares, http-parser and cJSON stay hidden inside it.
-# libuv's API is public because smv_client_new() takes the application's loop: an application that
-# drives its own loop must use the libuv that smv was built with, so its headers are installed under
-# include/smv/ (uv.h, uv/*.h) and the pkg-config and CMake packages put that directory on the include
-# path.
-# With SMV_USE_SYSTEM_DEPS=ON the libraries hold smv's objects only and the packages name the system's
-# libraries instead.
+# What is installed, and why this way: the pinned dependencies are compiled from their sources with
+# our own configuration (mbedTLS above all), so they are not the system's libraries and must not be
+# installed where the system's would go (a libuv.a or libmbedtls.a in /usr/local/lib would shadow or
+# clash with the distribution's). So libsmv carries its pinned dependencies inside:
+# - libsmv.a holds smv's objects and those of the pinned libuv, mbedTLS, c-ares, http-parser and
+#   cJSON; a program links -lsmv plus the C library's -lpthread -ldl -lrt (and the system's libraries
+#   of SMV_USE_SYSTEM_DEPS, which smv.pc and smv::smv_static name). A program that also links its own
+#   mbedTLS or c-ares should use the shared library.
+# - libsmv.so is linked from the same objects. Its exports follow one rule, written into its version
+#   script below: exactly the functions include/smv.h declares, plus libuv's API (uv_*) when libuv is
+#   bundled, all at the version node SMV_<ABI>; everything else (smv__ internals, the bundled mbedTLS,
+#   c-ares, http-parser, cJSON) is local. Its SONAME is libsmv.so.<ABI> (SMV_ABI_VERSION,
+#   CMakeLists.txt), which changes only when the ABI breaks.
+# libuv's API is exported because it is part of smv's: smv_client_new() takes the application's
+# uv_loop_t, and that loop must be driven (uv_loop_init, uv_run, uv_close) by the very libuv smv runs
+# on, whose struct layouts the bundled code was compiled with. An application that hid it would have to
+# link a second libuv (Debian 12's is 1.44, smv's 1.50) and hand smv a loop of the wrong layout. So its
+# headers are installed under PREFIX/include/smv/ (uv.h, uv/*.h, never where the system's uv.h
+# goes), smv.pc and the CMake package put that directory on the include path, and a program linking
+# libsmv.so must not link another libuv. With libuv taken from the system (SMV_USE_SYSTEM_DEPS) libsmv.so exports
+# smv_* only and depends on the system's libuv.so.1.
 #
 # Exported targets: smv::smv (shared), smv::smv_static (static).
 
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-option(SMV_INSTALL "Build the installable libsmv.a / libsmv.so and the install rules" ${PROJECT_IS_TOP_LEVEL})
-if(NOT SMV_INSTALL)
+if(NOT SMV_INSTALL)  # cmake/SmvOptions.cmake
   return()
 endif()
 
@@ -34,25 +42,29 @@ else()
 endif()
 
 set(_smv_objects $<TARGET_OBJECTS:smv> $<TARGET_OBJECTS:smv_core> $<TARGET_OBJECTS:smv_platform>)
-if(NOT SMV_USE_SYSTEM_DEPS)
-  foreach(_t smv_http_parser smv_cjson uv_a mbedtls mbedx509 mbedcrypto c-ares)
-    list(APPEND _smv_objects $<TARGET_OBJECTS:${_t}>)
-  endforeach()
-  set(_smv_dep_libs "")
-  set(SMV_PC_REQUIRES_PRIVATE "")
-  set(SMV_PC_LIBS_PRIVATE "")
-else()
-  set(_smv_dep_libs uv cares cjson http_parser mbedtls mbedx509 mbedcrypto)
-  set(SMV_PC_REQUIRES_PRIVATE "libuv libcares libcjson")
-  set(SMV_PC_LIBS_PRIVATE "-lhttp_parser -lmbedtls -lmbedx509 -lmbedcrypto")
-endif()
+foreach(_t IN LISTS SMV_BUNDLED_TARGETS)
+  list(APPEND _smv_objects $<TARGET_OBJECTS:${_t}>)
+endforeach()
+set(_smv_dep_libs ${SMV_SYSTEM_LINK_NAMES})
+list(JOIN SMV_SYSTEM_PC_MODULES " " SMV_PC_REQUIRES_PRIVATE)
+set(SMV_PC_LIBS_PRIVATE "")
+foreach(_l IN LISTS SMV_SYSTEM_LINK_NAMES)
+  # Those with a pkg-config module come through Requires.private; the others are named here.
+  if(_l MATCHES "^(http_parser|mbedtls|mbedx509|mbedcrypto)$")
+    string(APPEND SMV_PC_LIBS_PRIVATE " -l${_l}")
+  endif()
+endforeach()
 foreach(_l IN LISTS SMV_SYSTEM_LIBS)
   string(APPEND SMV_PC_LIBS_PRIVATE " -l${_l}")
 endforeach()
 string(STRIP "${SMV_PC_LIBS_PRIVATE}" SMV_PC_LIBS_PRIVATE)
+set(_smv_uv_bundled OFF)
+if("uv_a" IN_LIST SMV_BUNDLED_TARGETS)
+  set(_smv_uv_bundled ON)
+endif()
 
 set(_smv_includes "$<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>")
-if(NOT SMV_USE_SYSTEM_DEPS)
+if(_smv_uv_bundled)
   list(APPEND _smv_includes "$<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/smv>")
 endif()
 
@@ -67,11 +79,11 @@ endforeach()
 set_target_properties(smv_static PROPERTIES EXPORT_NAME smv_static)
 target_link_libraries(smv_static INTERFACE ${_smv_dep_libs} ${SMV_SYSTEM_LIBS})
 set_target_properties(smv_shared PROPERTIES EXPORT_NAME smv VERSION ${PROJECT_VERSION}
-                      SOVERSION ${PROJECT_VERSION_MAJOR})
+                      SOVERSION ${SMV_ABI_VERSION})
 target_link_libraries(smv_shared PRIVATE ${_smv_dep_libs} ${SMV_SYSTEM_LIBS})
 
-# The shared library's exports: each function include/smv.h declares, by name (so that the internal
-# smv__ names stay local), and libuv's uv_* when it is bundled.
+# The shared library's exports (the rule above): each function include/smv.h declares, by name (so
+# that the internal smv__ names stay local), and libuv's uv_* when it is bundled, at node SMV_<ABI>.
 file(STRINGS "${PROJECT_SOURCE_DIR}/include/smv.h" _smv_decls REGEX "smv_[a-z0-9_]+\\(")
 set(_smv_exports "")
 foreach(_d IN LISTS _smv_decls)
@@ -82,40 +94,65 @@ endforeach()
 list(REMOVE_DUPLICATES _smv_exports)
 list(JOIN _smv_exports ";\n    " _smv_exports_text)
 set(_smv_uv_export "")
-if(NOT SMV_USE_SYSTEM_DEPS)
+if(_smv_uv_bundled)
   set(_smv_uv_export "\n    uv_*;")
 endif()
 set(_smv_map "${CMAKE_BINARY_DIR}/smv.map")
 file(CONFIGURE OUTPUT "${_smv_map}" CONTENT
-     "/* generated by cmake/SmvInstall.cmake from include/smv.h */\n{\n  global:\n    ${_smv_exports_text};${_smv_uv_export}\n  local: *;\n};\n")
+     "/* generated by cmake/SmvInstall.cmake from include/smv.h */\nSMV_${SMV_ABI_VERSION} {\n  global:\n    ${_smv_exports_text};${_smv_uv_export}\n  local: *;\n};\n")
 target_link_options(smv_shared PRIVATE "LINKER:--version-script=${_smv_map}")
 set_property(TARGET smv_shared APPEND PROPERTY LINK_DEPENDS "${_smv_map}")
 
-install(TARGETS smv_static smv_shared EXPORT smvTargets
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(FILES "${PROJECT_SOURCE_DIR}/include/smv.h" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-if(NOT SMV_USE_SYSTEM_DEPS)
-  install(FILES "${SMV_DEP_libuv_DIR}/include/uv.h" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/smv)
-  install(DIRECTORY "${SMV_DEP_libuv_DIR}/include/uv" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/smv)
+# libsmv.so.<ABI> and its versioned name go to the library package; the libsmv.so link, with the
+# headers, the static library and the build metadata, to the development package.
+install(TARGETS smv_shared EXPORT smvTargets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT lib NAMELINK_COMPONENT dev
+        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT lib)
+install(TARGETS smv_static EXPORT smvTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
+install(FILES "${PROJECT_SOURCE_DIR}/include/smv.h" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev)
+if(_smv_uv_bundled)
+  install(FILES "${SMV_DEP_libuv_DIR}/include/uv.h" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/smv COMPONENT dev)
+  install(DIRECTORY "${SMV_DEP_libuv_DIR}/include/uv" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/smv COMPONENT dev)
 endif()
-install(EXPORT smvTargets NAMESPACE smv:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/smv)
+install(EXPORT smvTargets NAMESPACE smv:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/smv COMPONENT dev)
 
 configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/smvConfig.cmake.in"
   "${CMAKE_BINARY_DIR}/smvConfig.cmake" INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/smv)
 write_basic_package_version_file("${CMAKE_BINARY_DIR}/smvConfigVersion.cmake"
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
 install(FILES "${CMAKE_BINARY_DIR}/smvConfig.cmake" "${CMAKE_BINARY_DIR}/smvConfigVersion.cmake"
-        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/smv)
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/smv COMPONENT dev)
 
-# pkg-config: paths relative to the prefix the package is found under, so a moved tree still works.
-if(NOT SMV_USE_SYSTEM_DEPS)
+# pkg-config: the prefix is the one installed to (/usr for the packages), written at install time, so
+# that pkg-config gives -I/usr/include/smv -lsmv as for any library of the system (and leaves the
+# system's own directories out).
+if(_smv_uv_bundled)
   set(SMV_PC_CFLAGS "-I\${includedir} -I\${includedir}/smv")
 else()
   set(SMV_PC_CFLAGS "-I\${includedir}")
 endif()
-file(RELATIVE_PATH SMV_PC_UP "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
-string(REGEX REPLACE "/$" "" SMV_PC_UP "${SMV_PC_UP}")
-configure_file("${PROJECT_SOURCE_DIR}/cmake/smv.pc.in" "${CMAKE_BINARY_DIR}/smv.pc" @ONLY)
-install(FILES "${CMAKE_BINARY_DIR}/smv.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+set(SMV_PC_PREFIX "@SMV_PC_INSTALL_PREFIX@")  # substituted by the install step below
+configure_file("${PROJECT_SOURCE_DIR}/cmake/smv.pc.in" "${CMAKE_BINARY_DIR}/smv.pc.in" @ONLY)
+install(CODE "
+  set(SMV_PC_INSTALL_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")
+  configure_file(\"${CMAKE_BINARY_DIR}/smv.pc.in\" \"${CMAKE_BINARY_DIR}/install/smv.pc\" @ONLY)
+  file(INSTALL \"${CMAKE_BINARY_DIR}/install/smv.pc\"
+       DESTINATION \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/pkgconfig\")" COMPONENT dev)
+
+# The command-line tool, its manual page (gzip -9n, as Debian ships man pages) and its bash completion.
+if(TARGET smv_cli)
+  install(TARGETS smv_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT cli)
+  find_program(SMV_GZIP gzip)
+  if(SMV_GZIP)
+    add_custom_command(OUTPUT "${CMAKE_BINARY_DIR}/man/smv.1.gz"
+      COMMAND "${CMAKE_COMMAND}" -E make_directory "${CMAKE_BINARY_DIR}/man"
+      COMMAND "${SMV_GZIP}" -9n -c "${PROJECT_SOURCE_DIR}/docs/smv.1" > "${CMAKE_BINARY_DIR}/man/smv.1.gz"
+      DEPENDS "${PROJECT_SOURCE_DIR}/docs/smv.1" VERBATIM)
+    add_custom_target(smv_man ALL DEPENDS "${CMAKE_BINARY_DIR}/man/smv.1.gz")
+    install(FILES "${CMAKE_BINARY_DIR}/man/smv.1.gz" DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT cli)
+  else()
+    install(FILES "${PROJECT_SOURCE_DIR}/docs/smv.1" DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT cli)
+  endif()
+  install(FILES "${PROJECT_SOURCE_DIR}/src/cli/smv.bash" RENAME smv
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions COMPONENT cli)
+endif()

@@ -4,9 +4,28 @@
  * nothing else, follows the redirect chain (service, operator header enrichment, back) over TLS, stops
  * at the app's returnUrl, and reports the outcome.
  *
- * Threading: a client and its flows belong to one uv_loop_t and are used from that loop's thread only.
- * Clients on different threads (each on its own loop, or smv_follow_sync called from several threads)
- * run at once: smv's per-call state is thread-local and mbedTLS's shared PSA state is locked.
+ * Threads and callbacks (tests/unit/test_threads.c and test_callbacks.c check these):
+ * - Any thread, at any time, also from any callback: smv_version, smv_version_string, smv_errname,
+ *   smv_strerror, smv_exit_code, smv_path_class_name, smv_config_init, smv_result_json (on a result
+ *   the caller may read), smv_result_free (on a result of smv_follow_sync, once).
+ * - A client and its flows belong to the uv_loop_t given to smv_client_new: smv_client_new,
+ *   smv_client_free, smv_flow_start and smv_flow_cancel are called on that loop's thread only (the
+ *   thread that runs uv_run on it, or any one thread while the loop is not running). smv takes no
+ *   lock for them; to act on a client from another thread, wake its loop (uv_async_send) and call
+ *   smv there.
+ * - From a done callback (smv_done_cb, which runs on the loop's thread, never inside
+ *   smv_flow_start): smv_flow_start on the same or another client, smv_flow_cancel of any flow (of the
+ *   flow being reported it does nothing), smv_client_free of its own client (the client's other flows
+ *   get their callbacks, with SMV_ERR_CANCELLED, before smv_client_free returns). The result and the
+ *   smv_flow pointer are valid until the callback returns, never after.
+ * - From a trace callback (smv_trace_cb, on the loop's thread, in the middle of smv's work): only the
+ *   any-thread functions above. Starting, cancelling or freeing there is not allowed.
+ * - Allocator hooks are called on the thread of the client they belong to (smv_follow_sync: the
+ *   calling thread), so a hook per client needs no lock.
+ * - smv_follow_sync may be called from several threads at once, each call with its own private loop
+ *   and client; it blocks its thread, so it does not belong in a loop callback.
+ * - Clients on different threads (each on its own loop) run at once: smv's per-call state is
+ *   thread-local and mbedTLS's shared PSA state is locked. libuv's own rules apply to the loop.
  * Memory: every allocation of the library (and of mbedTLS, c-ares and cJSON while smv drives them) goes
  * through the client's allocator hook; smv_stats.heap_peak_bytes reports the high-water mark.
  *
@@ -22,9 +41,23 @@
 extern "C" {
 #endif
 
+/* ---- Versions ------------------------------------------------------------------------------------
+ * The project's one version: CMakeLists.txt, smv.pc, the CMake package and the Debian packages read it
+ * from these three lines. SMV_VERSION is comparable: SMV_VERSION >= 0x000200 means 0.2.0 or newer.
+ * The shared library's SONAME (libsmv.so.N) follows the ABI, not this version: docs/library.md. */
 #define SMV_VERSION_MAJOR 0
-#define SMV_VERSION_MINOR 1
+#define SMV_VERSION_MINOR 2
 #define SMV_VERSION_PATCH 0
+#define SMV_VERSION ((SMV_VERSION_MAJOR << 16) | (SMV_VERSION_MINOR << 8) | SMV_VERSION_PATCH)
+#define SMV__STR2(x) #x
+#define SMV__STR(x) SMV__STR2(x)
+#define SMV_VERSION_STRING \
+  SMV__STR(SMV_VERSION_MAJOR) "." SMV__STR(SMV_VERSION_MINOR) "." SMV__STR(SMV_VERSION_PATCH)
+
+/* The version of the library the program runs with (SMV_VERSION's encoding, "0.2.0"): with
+ * libsmv.so it may be newer than the header the program was compiled with. */
+unsigned smv_version(void);
+const char *smv_version_string(void);
 
 /* ---- Errors ---------------------------------------------------------------------------------------
  * One list generates the enum, smv_errname(), smv_strerror() and smv_exit_code().

@@ -1,7 +1,7 @@
 /* The platform layer's one contract: what differs per system in finding the device's network paths,
  * binding sockets and DNS to the chosen one, and noticing when it goes away. What does not differ
  * (the classes, the verdict, addresses, DNS lists, recorded layouts) is pure and lives in
- * src/core/path.h, as libuv keeps src/unix apart from its common code.
+ * src/core/path.h, as libuv keeps its Unix code in a directory of its own, apart from the common code.
  *
  * Why a table and not #ifdefs: Linux (netlink + sysfs), Android (NDK multinetwork) and modem firmware
  * (a configured WAN interface) answer the same questions in different ways, and tests substitute their

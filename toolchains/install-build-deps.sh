@@ -5,6 +5,15 @@
 # project installs what it uses instead of relying on what a session left behind.
 #
 # python3-yaml: the CAMARA feature runner (tests/camara) reads the official OpenAPI file (YAML).
+# The packaging and documentation checks: dpkg-dev (dpkg-shlibdeps, dpkg-deb), lintian, groff and
+# man-db (the man page), bash-completion (where the completion script is installed to), abigail-tools
+# (abidw/abidiff: libsmv.so's ABI against tests/abi/libsmv.abi),
+# python3-jsonschema (every --json result and HAR the tests see is validated against docs/*.json).
+# android-platform-frameworks-native-headers: AOSP's own <android/multinetwork.h>, which the Android
+# platform layer is compiled against on Linux (docs/android.md).
+# libcjson-dev, libhttp-parser-dev, libcmocka-dev: the SMV_USE_SYSTEM_DEPS build of CI; Debian 12's
+# libuv (1.44), c-ares (1.18) and mbedTLS (2.28) are below the project's minimums, so those stay pinned
+# there (docs/building.md).
 #
 # dnsmasq-base, not dnsmasq: the same /usr/sbin/dnsmasq for the harness's namespaces, without the
 # system service that the dnsmasq package starts on the host's port 53.
@@ -31,6 +40,10 @@ PACKAGES="
   gcc-arm-linux-gnueabihf libc6-dev-armhf-cross binutils-arm-linux-gnueabihf
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
   xz-utils bzip2 file
+  dpkg-dev lintian groff man-db bash-completion abigail-tools
+  python3-jsonschema
+  android-platform-frameworks-native-headers
+  libcjson-dev libhttp-parser-dev libcmocka-dev
 "
 
 is_installed() {

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/http_request.h"
 #include "core/redact.h"
 
 #define SMV__HAR_URL_MAX 8192
@@ -90,7 +91,7 @@ int smv__har_write(const char *path, const smv_result *r, const smv__har_opts *o
     cJSON_AddStringToObject(rq, "httpVersion", "HTTP/1.1");
     cJSON_AddArrayToObject(rq, "cookies");
     cJSON *rqh = cJSON_AddArrayToObject(rq, "headers");
-    cJSON_AddItemToArray(rqh, header(o, "User-Agent", "smv/0.1", 7));
+    cJSON_AddItemToArray(rqh, header(o, "User-Agent", SMV__USER_AGENT, strlen(SMV__USER_AGENT)));
     cJSON_AddArrayToObject(rq, "queryString");
     cJSON_AddNumberToObject(rq, "headersSize", -1);
     cJSON_AddNumberToObject(rq, "bodySize", -1);

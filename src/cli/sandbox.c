@@ -242,7 +242,7 @@ int smv__cli_sandbox(int argc, char **argv) {
       smv__sb_config_free(&cfg);
       return 2;
     }
-    strcpy(cfg.listen_ip, listen);
+    snprintf(cfg.listen_ip, sizeof(cfg.listen_ip), "%s", listen); /* the length was checked above */
   }
   if (port_set) {
     cfg.api_port = port;

@@ -70,7 +70,7 @@ long smv__http_request_write(const smv__http_request_spec *spec, char *buf, size
   puts_(&o, spec->target);
   puts_(&o, " HTTP/1.1\r\nHost: ");
   puts_(&o, spec->host);
-  puts_(&o, "\r\nUser-Agent: smv/0.1\r\nAccept: */*\r\nConnection: keep-alive\r\n");
+  puts_(&o, "\r\nUser-Agent: " SMV__USER_AGENT "\r\nAccept: */*\r\nConnection: keep-alive\r\n");
   if (spec->cookie && spec->cookie[0]) {
     puts_(&o, "Cookie: ");
     puts_(&o, spec->cookie);

@@ -12,6 +12,10 @@
 
 #include "core/http_framing.h"
 
+/* What smv says it is: the product and its one version (RFC 9110 10.1.5). */
+#include "smv.h"
+#define SMV__USER_AGENT "smv/" SMV_VERSION_STRING
+
 /* ---- writer ------------------------------------------------------------------------------------- */
 
 typedef struct smv__http_request_spec {

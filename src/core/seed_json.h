@@ -1,4 +1,4 @@
-/* Reading the service's JSON bodies (seed/API-NOTES.md): the device endpoint's final
+/* Reading the service's JSON bodies (docs/sandbox.md, "Endpoints"): the device endpoint's final
  * {"token": .., "returnUrl": ..} and the ERROR object {"status":"ERROR","token":..,"error":{id,name,
  * description}}. Strings are copied with the given allocator; cJSON parses through the same one. */
 #ifndef SMV_CORE_SEED_JSON_H

@@ -3,8 +3,6 @@
  * platform binds each socket c-ares opens, and a socket that cannot be bound fails the query. */
 #include "io/dns.h"
 
-#ifndef SMV_SYSTEM_RESOLVER /* else dns_system.c */
-
 #include <ares.h>
 #include <stdio.h>
 #include <string.h>
@@ -271,5 +269,3 @@ void smv__dns_free(smv__dns *d) {
   d->cb = NULL;
   if (!d->in_callback) destroy(d);
 }
-
-#endif /* !SMV_SYSTEM_RESOLVER */

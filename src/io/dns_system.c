@@ -4,8 +4,6 @@
  * is the only path; the servers of the path (--dns) cannot be chosen either and are refused. */
 #include "io/dns.h"
 
-#ifdef SMV_SYSTEM_RESOLVER
-
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
@@ -94,5 +92,3 @@ void smv__dns_free(smv__dns *d) {
   smv__client_close_begin(d->client);
   uv_cancel((uv_req_t *)&d->req);
 }
-
-#endif /* SMV_SYSTEM_RESOLVER */

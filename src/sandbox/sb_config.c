@@ -29,9 +29,9 @@ int smv__sb_addr_parse(smv__sb_addr *out, const char *s) {
 
 int smv__sb_config_defaults(smv__sb_config *cfg) {
   memset(cfg, 0, sizeof(*cfg));
-  strcpy(cfg->listen_ip, "127.0.0.1");
-  strcpy(cfg->user, SMV__SB_DEFAULT_USER);
-  strcpy(cfg->password, SMV__SB_DEFAULT_PASSWORD);
+  snprintf(cfg->listen_ip, sizeof(cfg->listen_ip), "%s", "127.0.0.1");
+  snprintf(cfg->user, sizeof(cfg->user), "%s", SMV__SB_DEFAULT_USER);
+  snprintf(cfg->password, sizeof(cfg->password), "%s", SMV__SB_DEFAULT_PASSWORD);
   cfg->token_ttl_ms = 300000;
   cfg->max_pending = 100000;
   cfg->max_body_bytes = 8192;
@@ -55,16 +55,16 @@ int smv__sb_config_defaults(smv__sb_config *cfg) {
     return SMV_ERR_NOMEM;
   }
   cfg->operator_count = 1;
-  strcpy(cfg->operators[0].name, "sandbox-mobile");
+  snprintf(cfg->operators[0].name, sizeof(cfg->operators[0].name), "%s", "sandbox-mobile");
   cfg->operators[0].profile = SMV__SB_PROFILE_IP_PORT;
-  strcpy(cfg->operators[0].msisdn_header, SMV__SB_DEFAULT_MSISDN_HEADER);
+  snprintf(cfg->operators[0].msisdn_header, sizeof(cfg->operators[0].msisdn_header), "%s", SMV__SB_DEFAULT_MSISDN_HEADER);
   cfg->client_count = 1;
-  strcpy(cfg->clients[0].client_id, SMV__SB_DEFAULT_CLIENT_ID);
-  strcpy(cfg->clients[0].client_secret, SMV__SB_DEFAULT_CLIENT_SECRET);
+  snprintf(cfg->clients[0].client_id, sizeof(cfg->clients[0].client_id), "%s", SMV__SB_DEFAULT_CLIENT_ID);
+  snprintf(cfg->clients[0].client_secret, sizeof(cfg->clients[0].client_secret), "%s", SMV__SB_DEFAULT_CLIENT_SECRET);
   cfg->clients[0].redirect_count = 1;
   cfg->clients[0].scopes = SMV__SB_SCOPE_ALL;
   cfg->subscriber_count = 1;
-  strcpy(cfg->subscribers[0].msisdn, SMV__SB_DEFAULT_MSISDN);
+  snprintf(cfg->subscribers[0].msisdn, sizeof(cfg->subscribers[0].msisdn), "%s", SMV__SB_DEFAULT_MSISDN);
   cfg->subscribers[0].op = 0;
   smv__sb_addr_parse(&cfg->subscribers[0].private_addr, "127.0.0.1");
   return 0;
@@ -178,7 +178,7 @@ static int get_str(perr *e, const cJSON *obj, const char *where, const char *key
   if (!it) return 0;
   if (!cJSON_IsString(it)) return fail(e, "%s.%s: must be a string", where, key);
   if (strlen(it->valuestring) >= cap) return fail(e, "%s.%s: too long", where, key);
-  strcpy(dst, it->valuestring);
+  memcpy(dst, it->valuestring, strlen(it->valuestring) + 1); /* fits: checked above */
   return 0;
 }
 
@@ -230,7 +230,7 @@ static int parse_operator(perr *e, const cJSON *o, smv__sb_operator *op) {
                                      "down", "ip_ranges", "trusted_proxies", "msisdn_header", NULL};
   if (only_keys(e, o, "operators[]", keys)) return -1;
   memset(op, 0, sizeof(*op));
-  strcpy(op->msisdn_header, SMV__SB_DEFAULT_MSISDN_HEADER);
+  snprintf(op->msisdn_header, sizeof(op->msisdn_header), "%s", SMV__SB_DEFAULT_MSISDN_HEADER);
   if (get_str(e, o, "operators[]", "name", op->name, sizeof(op->name))) return -1;
   if (!op->name[0]) return fail(e, "operators[]: \"name\" is required");
   char buf[128] = "ip_port";

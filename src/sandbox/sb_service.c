@@ -422,7 +422,7 @@ static void handle_zr_verify(smv__sb_service *svc, const smv__sb_request *req, u
     return;
   }
   if (strncmp(tok->result, "ERROR-", 6) == 0) {
-    error_body(res, atoi(tok->result + 6), tid, NULL);
+    error_body(res, (int)strtol(tok->result + 6, NULL, 10), tid, NULL);
     res->status = 200; /* a business error, as the verify request's are */
   } else {
     res->status = 200;

@@ -9,8 +9,8 @@
 #                 on armhf)
 #   --build-root  build trees go to DIR/footprint-ARCH (default: the presets' build-footprint-ARCH)
 # Environment: SMV_DEPS_CACHE, where the dependency tarballs are (default: the tree's .deps-cache).
-# Until smv_follow_sync() exists the program is the stand-in tests/bench/footprint_standin.c; the
-# report says which one it measured.
+# The program is tests/bench/footprint_main.c, one flow through smv_follow_sync(); a link that fails
+# fails the script (there is no stand-in to measure instead).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -104,34 +104,24 @@ for arch in $arches; do
       { cat "$build/footprint-configure.log" >&2; echo "footprint: configuring $preset failed" >&2; exit 1; }
   fi
   prog=smv_footprint
-  # Relink every time: the count of unresolved references comes from the link's own output.
-  rm -f "$build/bin/smv_footprint" "$build/bin/smv_footprint_standin"
-  if ! cmake --build "$build" --target smv_footprint -j2 >"$build/footprint-build.log" 2>&1; then
-    prog=smv_footprint_standin
-    cmake --build "$build" --target smv_footprint_standin -j2 >"$build/footprint-build.log" 2>&1 ||
-      { tail -40 "$build/footprint-build.log" >&2; echo "footprint: building $preset failed" >&2; exit 1; }
-  fi
+  cmake --build "$build" --target smv_footprint -j2 >"$build/footprint-build.log" 2>&1 ||
+    { tail -40 "$build/footprint-build.log" >&2; echo "footprint: building $prog ($preset) failed" >&2; exit 1; }
   bin="$build/bin/$prog"
   strip=$(sed -n 's/^CMAKE_STRIP:FILEPATH=//p' "$build/CMakeCache.txt")
   "${strip:-strip}" -o "$bin.stripped" "$bin"
   stripped=$(wc -c <"$bin.stripped" | tr -d ' ')
-  unresolved=$(grep -c 'undefined reference' "$build/footprint-build.log" || true)
   emu=$(sed -n 's/^SMV_QEMU:FILEPATH=//p' "$build/CMakeCache.txt")
   runs="not run (no qemu)"
   if [ -n "$emu" ] && [ -x "$emu" ]; then
-    # No arguments: the stand-in returns 0, the real program prints its usage and returns 2.
+    # No arguments: the program prints its usage and returns 2.
     set +e
     "$emu" "$bin.stripped" >/dev/null 2>&1
     rc=$?
     set -e
-    case "$rc" in 0|2) runs="loads and runs under $(basename "$emu")" ;; *) runs="FAILED under qemu (status $rc)" ;; esac
+    case "$rc" in 2) runs="loads and runs under $(basename "$emu")" ;; *) runs="FAILED under qemu (status $rc)" ;; esac
   fi
 
   echo "== $preset: $prog ($runs)"
-  if [ "$prog" = smv_footprint_standin ]; then
-    echo "   stand-in: smv_follow_sync() does not link yet; all of smv's functions kept," \
-         "$unresolved unresolved reference(s) ignored"
-  fi
   split_map "$bin.map" | sort >"$bin.split"
   printf '   %-12s %10s %10s\n' component "flash KiB" "bss KiB"
   all=0

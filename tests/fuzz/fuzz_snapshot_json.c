@@ -1,4 +1,4 @@
-/* libFuzzer target for the recorded-layout loader (platform/common/snapshot_json.c): what
+/* libFuzzer target for the recorded-layout loader (src/core/path_json.c): what
  * `smv paths --snapshot FILE` reads. A layout that loads must survive a round trip: written out and
  * loaded again it gives the same text (the writer and the reader agree on every field), and no field
  * may overrun its fixed-size buffer (ASan) or convert out of range (UBSan). */

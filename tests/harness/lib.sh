@@ -23,6 +23,7 @@
 # Without root, or without ip / nft / dnsmasq, or where namespaces cannot be made, the script exits 77
 # (ctest SKIP_RETURN_CODE) after saying why.
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/schema.sh"  # smv_schema_check: what smv printed, checked
 
 H_SMV=${SMV:-${1:-}}
 H_NAME=${H_NAME:-$(basename "$0" .sh)}
@@ -353,6 +354,7 @@ h_serve() {
 h_smv() {
   ip netns exec "$H_DEV" "$H_SMV" "$@" >"$H_WORK/result.json" 2>"$H_WORK/smv.err"
   H_RC=$?
+  smv_schema_check_run "$H_WORK/result.json" "$@" || h_fail "what smv printed or wrote does not match its schema (above)"
 }
 
 # jget FILE FILTER: a jq path (.a.b, .a[0].b, .a|length) read with jq, or python3 when jq is absent.
@@ -490,6 +492,13 @@ h_expect_server_saw_nothing() {
 }
 
 h_finish() {
+  # A result a scenario captured itself (a flow run in the background) and a sandbox's ready line.
+  if [ -s "$H_WORK/result.json" ] && grep -q '"outcome"' "$H_WORK/result.json"; then
+    smv_schema_check result "$H_WORK/result.json" || h_fail "the last --json result does not match its schema (above)"
+  fi
+  if [ -s "$H_WORK/sandbox-ready.json" ]; then
+    smv_schema_check sandbox_ready "$H_WORK/sandbox-ready.json" || h_fail "the sandbox's ready line does not match its schema (above)"
+  fi
   if [ "$H_FAILS" -eq 0 ]; then echo "PASS: $H_NAME"; exit 0; fi
   echo "FAILED: $H_NAME ($H_FAILS check(s))"
   exit 1

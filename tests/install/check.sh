@@ -1,8 +1,8 @@
 #!/bin/sh
-# Checks an installed smv (`cmake --install BUILD --prefix PREFIX`) the way an application uses it:
-# the files are where the packages say, the shared library exports smv's API and libuv's and hides the
-# rest, and tests/install/consumer.c builds and runs through pkg-config and through find_package(smv),
-# against libsmv.so and libsmv.a each.
+# Checks an installed smv (`cmake --install BUILD --prefix PREFIX`, or the Debian packages with PREFIX
+# /usr) the way an application uses it: the files are where the packages say, the shared library's
+# SONAME and exports follow the rule of cmake/SmvInstall.cmake, and tests/install/consumer.c builds
+# and runs through pkg-config and through find_package(smv), against libsmv.so and libsmv.a each.
 # Usage: tests/install/check.sh PREFIX
 set -eu
 
@@ -22,15 +22,29 @@ for f in "$prefix/include/smv.h" "$prefix/include/smv/uv.h" "$libdir/libsmv.a" "
 done
 echo "install check: files ok ($libdir)"
 
-# Exports: the public API and libuv; never the internals or the bundled TLS, DNS, HTTP, JSON code.
-nm -D --defined-only "$libdir/libsmv.so" | awk '{print $3}' >"$work/exports"
-grep -qx smv_follow_sync "$work/exports" || fail "libsmv.so does not export smv_follow_sync"
+# Exports, by the rule of cmake/SmvInstall.cmake: exactly the functions smv.h declares, plus libuv's
+# uv_* (bundled), every one at the version node SMV_<ABI> of the SONAME libsmv.so.<ABI>; never the
+# internals or the bundled TLS, DNS, HTTP, JSON code.
+soname=$(objdump -p "$libdir/libsmv.so" | awk '$1 == "SONAME" {print $2}')
+abi=${soname#libsmv.so.}
+case "$abi" in ''|*[!0-9]*) fail "libsmv.so's SONAME is '$soname', not libsmv.so.N" ;; esac
+[ -e "$libdir/$soname" ] || fail "no $libdir/$soname"
+nm -D --defined-only "$libdir/libsmv.so" | awk '{print $3}' | sed 's/@.*//' | sort -u >"$work/exports"
 grep -qx uv_loop_init "$work/exports" || fail "libsmv.so does not export libuv's API"
-if grep -E '^(smv__|mbedtls_|psa_|ares_|cJSON_|http_parser_)' "$work/exports" >"$work/leaks"; then
-  fail "libsmv.so exports internals: $(head -5 "$work/leaks" | tr '\n' ' ')"
+if grep -vE '^(smv_[a-z0-9_]+|uv_[a-z0-9_]+|SMV_[0-9]+)$' "$work/exports" >"$work/leaks" ||
+   grep -E '^smv__' "$work/exports" >>"$work/leaks"; then
+  fail "libsmv.so exports more than the rule allows: $(head -5 "$work/leaks" | tr '\n' ' ')"
 fi
-echo "install check: libsmv.so exports $(grep -c '^smv_' "$work/exports") smv_ and" \
-     "$(grep -c '^uv_' "$work/exports") uv_ symbols, nothing else of ours"
+sed -n 's/.*[ *]\(smv_[a-z0-9_]*\)(.*/\1/p' "$prefix/include/smv.h" | sort -u >"$work/declared"
+grep '^smv_' "$work/exports" >"$work/exported"
+diff "$work/declared" "$work/exported" >"$work/diff" ||
+  fail "libsmv.so's smv_ exports differ from smv.h's declarations (< declared only, > exported only): $(tr '\n' ' ' <"$work/diff")"
+objdump -T "$libdir/libsmv.so" | awk '$2 == "g" && $4 != "*UND*" && $NF ~ /^(smv|uv)_/ {print $(NF-1)}' |
+  sort -u >"$work/versions"
+[ "$(cat "$work/versions")" = "SMV_$abi" ] ||
+  fail "libsmv.so's exports are not all at version node SMV_$abi: $(tr '\n' ' ' <"$work/versions")"
+echo "install check: $soname exports the $(wc -l <"$work/declared") functions smv.h declares and" \
+     "$(grep -c '^uv_' "$work/exports") uv_ symbols, all at SMV_$abi, nothing else"
 
 # pkg-config
 PKG_CONFIG_PATH="$(dirname "$pc")" make -s -f "$here/Makefile" OUT="$work" >"$work/make.log" 2>&1 ||

@@ -28,6 +28,11 @@ int main(void) {
     fprintf(stderr, "consumer: smv_errname is wrong\n");
     return 1;
   }
+  /* The library found at run time is the one the header describes (the packages' one version). */
+  if (smv_version() != SMV_VERSION || strcmp(smv_version_string(), SMV_VERSION_STRING) != 0) {
+    fprintf(stderr, "consumer: header %s, library %s\n", SMV_VERSION_STRING, smv_version_string());
+    return 1;
+  }
   smv_config_init(&cfg);
   if (cfg.version != SMV_CONFIG_VERSION) {
     fprintf(stderr, "consumer: smv_config_init did not set the version\n");
@@ -48,6 +53,6 @@ int main(void) {
     fprintf(stderr, "consumer: the client left handles open\n");
     return 1;
   }
-  printf("consumer: ok (libuv %s)\n", uv_version_string());
+  printf("consumer: ok (smv %s, libuv %s)\n", smv_version_string(), uv_version_string());
   return 0;
 }

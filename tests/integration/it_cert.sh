@@ -18,5 +18,6 @@ start_server
 "$SMV" follow "$HTTPS/token" --cacert /etc/ssl/certs/ca-certificates.crt --carrier lo --json \
   >"$WORK/result.json" 2>"$WORK/follow.err"
 expect_eq "untrusted CA: exit status" "$?" 6
+checked "$WORK/result.json" --json
 expect_eq "untrusted CA: error code" "$(r .error.code)" '"SMV_ERR_TLS_CERT_UNTRUSTED"'
 finish

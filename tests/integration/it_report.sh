@@ -11,6 +11,7 @@ expect_eq "body sent" "$(log_field 0 body)" '"{\"phoneNumber\":\"41793026727\"}"
 expect_eq "content type" "$(log_header 0 Content-Type)" '"application/json"'
 "$SMV" report "$HTTPS/chain/start" --cacert "$CA" --carrier lo --json >"$WORK/result.json" 2>"$WORK/err"
 expect_eq "report of a redirect: exit" "$?" 0
+checked "$WORK/result.json" --json
 expect_eq "report of a redirect: not followed" "$(r '.hops|length')" 1
 expect_eq "report of a redirect: status" "$(r .http_status)" 302
 "$SMV" report "$HTTPS/invalid-token" --cacert "$CA" --carrier lo >"$WORK/body" 2>"$WORK/err"

@@ -18,5 +18,6 @@ follow "$HTTPS/downgrade"
 expect_eq "downgrade allowed by default: exit status" "$RC" 0
 "$SMV" follow "$HTTP/token" --cacert "$CA" --carrier lo --json >"$WORK/result.json" 2>/dev/null
 expect_eq "plain-HTTP first hop: exit status" "$?" 2
+checked "$WORK/result.json" --json
 expect_eq "plain first hop sent nothing" "$(log_targets | grep -c '^http ')" 1
 finish

@@ -56,7 +56,11 @@ follow() {
   if ! jget "$WORK/result.json" . >/dev/null 2>&1 || [ ! -s "$WORK/result.json" ]; then
     fail "follow printed no JSON result (exit $RC); stderr: $(head -c 500 "$WORK/follow.err")"
   fi
+  checked "$WORK/result.json" --json "$@"
 }
+
+# checked OUT ARGS...: the schema check of tests/lib/schema.sh for a run of smv that printed OUT.
+checked() { smv_schema_check_run "$@" || fail "what smv printed or wrote does not match its schema (above)"; }
 
 # r FILTER: a field of the last result, JSON-encoded (strings keep their quotes)
 r() { jget "$WORK/result.json" "$1"; }

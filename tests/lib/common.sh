@@ -1,8 +1,10 @@
 # Shared by the shell test libraries of tests/integration, tests/certs and tests/hostile: the smv
 # binary ($1 of the test script, which ctest passes), a work directory that is removed on exit unless
-# something failed (or KEEP is set), the server a test started, and the pass/fail bookkeeping.
+# something failed (or KEEP is set), the server a test started, the pass/fail bookkeeping, and the
+# schema check of what smv prints (tests/lib/schema.sh).
 # Source it from a lib.sh with SMV_TEST_TAG set (the work directory's name).
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/schema.sh"
 
 SMV=${SMV:-${1:-build/bin/smv}}
 if [ ! -x "$SMV" ]; then echo "FAIL: no smv binary at $SMV" >&2; exit 1; fi
@@ -32,6 +34,7 @@ timed() {
   RC=$?
   t1=$(date +%s%N)
   MS=$(( (t1 - t0) / 1000000 ))
+  smv_schema_check_run "$WORK/result.json" "$@" || fail "what smv printed or wrote does not match its schema (above)"
   CODE=$(python3 -c '
 import json, sys
 try:

@@ -24,6 +24,7 @@ flow() {
   tok=$(json_get "$json" token); dev=$(json_get "$json" deviceRedirectUrl)
   out=$(timeout 20 "$SMV" follow "$dev" --carrier lo --cacert "$CA" --json 2>"$WORK/follow.err")
   local rc=$?
+  checked_result "$out" "$3"
   [ "$rc" = 0 ] && [ "$(json_get "$out" token)" = "$tok" ] || { fail "$3: follow exit $rc: $out $(cat "$WORK/follow.err")"; return; }
   if wait_for "$WORK/calls" "result=$2&token=$tok" 5; then
     ok "$3 -> $2 ($(echo "$out" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["hops"]))') hops)"

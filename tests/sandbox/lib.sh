@@ -2,6 +2,8 @@
 # up whatever the test started, pass or fail. Sourced by each test; SMV is the smv binary.
 set -u
 : "${SMV:?SMV must name the smv binary}"
+SMV_TEST_LIB_DIR="$(dirname "$0")/../lib"
+. "$SMV_TEST_LIB_DIR/schema.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/smv-sbtest.XXXXXX")
 PIDS=""
 cleanup() {
@@ -13,6 +15,12 @@ trap cleanup EXIT
 FAILS=0
 fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 ok() { echo "ok: $*"; }
+# checked_result JSON_TEXT WHAT: the schema check of an `smv follow --json` result held in a variable.
+checked_result() {
+  printf '%s\n' "$1" >"$WORK/checked.json"
+  [ -s "$WORK/checked.json" ] || return 0
+  smv_schema_check result "$WORK/checked.json" || fail "$2: the --json result does not match its schema (above)"
+}
 
 # json_get JSON a.b.0: the value at that path ("null" when absent or null; objects and arrays as
 # JSON). jq, not python: a test calls it dozens of times and python's start-up dominated them.
@@ -35,6 +43,8 @@ start_sandbox() {
   done
   local line; line=$(head -1 "$WORK/$name.out")
   [ -n "$line" ] || { echo "sandbox did not start:"; cat "$WORK/$name.err"; exit 1; }
+  printf '%s\n' "$line" >"$WORK/$name.ready.json"
+  smv_schema_check sandbox_ready "$WORK/$name.ready.json" || fail "$name: the ready line does not match its schema (above)"
   API=$(json_get "$line" api); OP=$(json_get "$line" operator); CA=$(json_get "$line" ca)
   USER_=$(json_get "$line" user); PASS=$(json_get "$line" password)
 }

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include <cJSON.h>
 #include <uv.h>
 
 #include "helpers/failing_alloc.h"

@@ -186,7 +186,7 @@ static void test_writer_exact_bytes(void **state) {
   s.target = "/r?x=1";
   s.host = "example.com:8443";
   long n = smv__http_request_write(&s, buf, sizeof buf);
-  const char *want = "GET /r?x=1 HTTP/1.1\r\nHost: example.com:8443\r\nUser-Agent: smv/0.1\r\n"
+  const char *want = "GET /r?x=1 HTTP/1.1\r\nHost: example.com:8443\r\nUser-Agent: " SMV__USER_AGENT "\r\n"
                      "Accept: */*\r\nConnection: keep-alive\r\n\r\n";
   assert_int_equal(n, (long)strlen(want));
   assert_memory_equal(buf, want, strlen(want));
@@ -196,7 +196,7 @@ static void test_writer_exact_bytes(void **state) {
   s.body = "{\"k\":1}";
   s.body_len = 7;
   n = smv__http_request_write(&s, buf, sizeof buf);
-  want = "POST /r?x=1 HTTP/1.1\r\nHost: example.com:8443\r\nUser-Agent: smv/0.1\r\nAccept: */*\r\n"
+  want = "POST /r?x=1 HTTP/1.1\r\nHost: example.com:8443\r\nUser-Agent: " SMV__USER_AGENT "\r\nAccept: */*\r\n"
          "Connection: keep-alive\r\nCookie: a=1; b=2\r\nContent-Type: application/json\r\n"
          "Content-Length: 7\r\n\r\n{\"k\":1}";
   assert_int_equal(n, (long)strlen(want));

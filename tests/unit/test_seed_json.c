@@ -1,4 +1,4 @@
-/* The service's JSON bodies (seed/API-NOTES.md), and allocation failure at every step. */
+/* The service's JSON bodies (docs/sandbox.md, "Endpoints"), and allocation failure at every step. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include <cJSON.h>
 #include <uv.h>
 
 #include "helpers/failing_alloc.h"

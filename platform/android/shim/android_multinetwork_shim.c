@@ -1,4 +1,6 @@
-/* The Linux implementation of the multinetwork shim (see the header for why it exists). It keeps
+/* The Linux implementation of the multinetwork shim (see the header for why it exists), defining the
+ * functions AOSP's <android/multinetwork.h> declares, so a definition that drifts from Android's
+ * prototype does not compile. It keeps
  * the NDK's contracts that the platform layer relies on: an unknown handle fails with ENONET and a
  * negative return, NETWORK_UNSPECIFIED clears a socket's binding, res_nquery returns a pollable fd
  * whose result res_nresult reads and closes, and every query leaves through the network's
@@ -82,7 +84,7 @@ static int server_addr(struct sockaddr_storage *ss, socklen_t *len) {
   char *colon = strchr(text, ':');
   if (colon && strchr(colon + 1, ':') == NULL && strchr(text, '.')) {
     *colon = '\0';
-    port = (unsigned)atoi(colon + 1);
+    port = (unsigned)strtoul(colon + 1, NULL, 10);
   }
   memset(ss, 0, sizeof(*ss));
   struct sockaddr_in *in = (struct sockaddr_in *)ss;

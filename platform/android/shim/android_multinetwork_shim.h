@@ -1,9 +1,11 @@
-/* A Linux stand-in for the NDK's <android/multinetwork.h>, so that the Android platform layer builds
- * and its tests run on machines without the NDK. The declarations have the NDK's exact signatures
- * (API 23: setsocknetwork, setprocnetwork, getaddrinfofornetwork; API 29: res_nquery, res_nsend,
- * res_nresult, res_cancel). A network handle is the interface index in the high 32 bits and
- * Android's 0xfacade tag in the low ones, as the platform encodes netIds; binding is SO_BINDTODEVICE.
- * Only the test shim's own knobs (android_shim_*) are not NDK API. */
+/* The Linux stand-in for the NDK's multinetwork API, so that the Android platform layer builds and
+ * its tests run on machines without the NDK. The API's declarations are AOSP's own
+ * <android/multinetwork.h> (Debian: android-platform-frameworks-native-headers, under
+ * /usr/include/android), so the layer's calls and the shim's definitions are checked against
+ * Android's real prototypes; what still needs an NDK is in docs/android.md. A network handle is the
+ * interface index in the high 32 bits and Android's 0xfacade tag in the low ones, as the platform
+ * encodes netIds; binding is SO_BINDTODEVICE. Only the shim's own knobs (android_shim_*) are not NDK
+ * API. */
 #ifndef SMV_ANDROID_MULTINETWORK_SHIM_H
 #define SMV_ANDROID_MULTINETWORK_SHIM_H
 
@@ -12,28 +14,21 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+/* What bionic's <sys/cdefs.h> gives the header and glibc's does not: the API level compiled for
+ * (CMakeLists.txt sets SMV_ANDROID_SHIM_API) and the availability annotation, which has no meaning
+ * off Android. The header's `enum ResNsendFlags : uint32_t` is C with clang's extension, as the NDK
+ * compiles it, so this build needs clang. */
+#ifndef __ANDROID_API__
+#define __ANDROID_API__ SMV_ANDROID_SHIM_API
+#endif
+#ifndef __INTRODUCED_IN
+#define __INTRODUCED_IN(api_level)
+#endif
+#include <android/multinetwork.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef uint64_t net_handle_t;
-#define NETWORK_UNSPECIFIED ((net_handle_t)0)
-
-int android_setsocknetwork(net_handle_t network, int fd);
-int android_setprocnetwork(net_handle_t network);
-int android_getaddrinfofornetwork(net_handle_t network, const char *node, const char *service,
-                                  const struct addrinfo *hints, struct addrinfo **res);
-
-enum ResNsendFlags {
-  ANDROID_RESOLV_NO_RETRY = 1 << 0,
-  ANDROID_RESOLV_NO_CACHE_STORE = 1 << 1,
-  ANDROID_RESOLV_NO_CACHE_LOOKUP = 1 << 2
-};
-
-int android_res_nquery(net_handle_t network, const char *dname, int ns_class, int ns_type, uint32_t flags);
-int android_res_nsend(net_handle_t network, const uint8_t *msg, size_t msglen, uint32_t flags);
-int android_res_nresult(int fd, int *rcode, uint8_t *answer, size_t anslen);
-void android_res_cancel(int nsend_fd);
 
 /* ---- Shim only ---- */
 /* The handle the shim gives an interface (0 when it does not exist). */
