@@ -4,6 +4,9 @@
 # the harness drives (iproute2, nftables, dnsmasq). A machine is laid anew from time to time, so the
 # project installs what it uses instead of relying on what a session left behind.
 #
+# libcurl4-openssl-dev: only for the differential URL fuzz target (tests/fuzz/fuzz_url_curl.c), whose
+# independent implementation is libcurl's URL API; nothing else links libcurl.
+#
 # dnsmasq-base, not dnsmasq: the same /usr/sbin/dnsmasq for the harness's namespaces, without the
 # system service that the dnsmasq package starts on the host's port 53.
 #
@@ -16,6 +19,7 @@ PACKAGES="
   gcc libc6-dev binutils clang llvm libclang-rt-14-dev
   valgrind
   curl ca-certificates openssl python3 jq
+  libcurl4-openssl-dev
   iproute2 nftables procps
   dnsmasq-base
   qemu-user

@@ -510,6 +510,11 @@ int smv__url_resolve(smv__url *out, const smv__url *base, const char *ref, size_
   if (has_scheme) {
     puts_n(&w, ref, len);
   } else {
+    /* No scheme, so the first segment must not hold ':' (RFC 3986 4.2, path-noscheme): ":23" and
+     * "1a:b" are not URI references. WHATWG reads them as relative paths, curl takes "1a" for a scheme;
+     * refused, not guessed at ("./1a:b" is the relative path). */
+    for (size_t k = 0; k < len && ref[k] != '/' && ref[k] != '?' && ref[k] != '#'; k++)
+      if (ref[k] == ':') goto fail;
     const char *bh = base->href;
     int has_auth = (len >= 2 && ref[0] == '/' && ref[1] == '/');
     puts_n(&w, bh, base->scheme.len);
