@@ -85,7 +85,8 @@ static void test_normalisation(void **state) {
     "http://127.1/", "http://1.2.3.4.5/", "http://1.2.3.256/", "http://1.2.3.4./", "http://foo.09/",
     "http://foo.0x/", "http://a..b/", "http://.a/", "http://./", "http://ho%2fst/", "http://ho%00st/",
     "http://a%2Eb%C3%A9/", "http://[::1%25eth0]/", "http://[v1.x]/", "http://[::1]x/", "https://a.example:x/",
-    "1http://a/", "://a/", "", "http://a.example/\x7f", "myapp://done/\x01"
+    "1http://a/", "://a/", "", "http://a.example/\x7f", "myapp://done/\x01",
+    "ftp:/a/..//b", "myapp:/.//x"   /* no authority, and the path would start with "//" (RFC 3986 3.3) */
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     if (parse(&U, bad[i]) == 0) fail_msg("accepted %s as %s", bad[i], U.href);

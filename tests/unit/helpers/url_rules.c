@@ -64,9 +64,10 @@ const smv_url_rule_info smv_url_rules[SMV_URL_R_COUNT] = {
     "RFC 3986 3.2.2 reg-names include the sub-delims and WHATWG takes them; curl 7.88.1 refuses ! $ & ' ( ) * + "
     ", ; = in a host"},
   [SMV_URL_R_OTHER_SCHEME] = {"other scheme", SMV_URL_ACCEPT,
-    "we parse any scheme generically (a returnUrl such as \"myapp:done\" must match); such a URL is never "
-    "fetched, so its parts are not compared. curl without CURLU_NON_SUPPORT_SCHEME refuses the schemes it has "
-    "no protocol for"},
+    "a URL of a scheme other than http(s) is never fetched, so its parts are not compared: we "
+    "parse any scheme generically (a returnUrl such as \"myapp:done\" must match), by RFC 3986 alone (no "
+    "\"//\" path without an authority, 3.3); curl without CURLU_NON_SUPPORT_SCHEME refuses the schemes it "
+    "has no protocol for and applies its own rules to the others (\"ftp:/h\" has a host for curl)"},
   [SMV_URL_R_LONG_SCHEME] = {"long scheme", SMV_URL_ACCEPT,
     "RFC 3986 3.1 puts no bound on a scheme's length; curl reads a \"scheme:\" of more than 40 characters as "
     "a relative path"},
@@ -152,8 +153,7 @@ int smv_url_hash_in_fragment(const char *s, size_t n) {
   return h && memchr(h + 1, '#', n - (size_t)(h + 1 - s)) != NULL;
 }
 
-/* length of a valid scheme followed by ':' (RFC 3986 3.1), 0 if none */
-static size_t scheme_len(const char *s, size_t n) {
+size_t smv_url_scheme_len(const char *s, size_t n) {
   if (n == 0 || !isalpha((unsigned char)s[0])) return 0;
   size_t i = 1;
   while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')) i++;
@@ -161,14 +161,14 @@ static size_t scheme_len(const char *s, size_t n) {
 }
 
 int smv_url_colon_segment(const char *s, size_t n) {
-  if (scheme_len(s, n)) return 0;
+  if (smv_url_scheme_len(s, n)) return 0;
   for (size_t i = 0; i < n && !strchr("/?#", s[i]); i++)
     if (s[i] == ':') return 1;
   return 0;
 }
 
 int smv_url_authority(const char *s, size_t n, size_t *st, size_t *en) {
-  size_t i = scheme_len(s, n);
+  size_t i = smv_url_scheme_len(s, n);
   if (i) i++;
   if (n - i < 2 || s[i] != '/' || s[i + 1] != '/') return 0;
   *st = i + 2;

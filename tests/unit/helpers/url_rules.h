@@ -76,6 +76,7 @@ int smv_url_three_slashes(const char *s, size_t n);     /* "///" after an http(s
 int smv_url_hash_in_fragment(const char *s, size_t n);  /* a second '#' */
 int smv_url_colon_segment(const char *s, size_t n);     /* no valid scheme, ':' in the first segment */
 int smv_url_is_unreserved(int c);                       /* RFC 3986 2.3 */
+size_t smv_url_scheme_len(const char *s, size_t n);     /* a valid scheme before ':' (3.1), 0 if none */
 
 /* The authority of an input that has one ("scheme://" or "//") as [*st, *en); 0 if none. */
 int smv_url_authority(const char *s, size_t n, size_t *st, size_t *en);
