@@ -498,23 +498,16 @@ int smv__url_resolve(smv__url *out, const smv__url *base, const char *ref, size_
   for (size_t i = 0; i < len; i++)
     if (!cls((unsigned char)ref[i])) goto fail;
 
-  /* split the reference (RFC 3986 appendix B, restricted to valid schemes) */
+  /* Split the reference as RFC 3986 appendix B does: a ':' before any '/', '?' or '#' ends a scheme.
+   * An invalid one (":23", "1a:b") then fails the parse below: such a first segment is no relative
+   * reference either (section 4.2, path-noscheme). WHATWG reads those as relative paths and curl
+   * takes "1a" for a scheme; refused, not guessed at ("./1a:b" is the relative path). */
   size_t i = 0;
-  int has_scheme = 0;
-  if (len && is_alpha((unsigned char)ref[0])) {
-    while (i < len && (is_alpha((unsigned char)ref[i]) || is_digit((unsigned char)ref[i]) ||
-                       ref[i] == '+' || ref[i] == '-' || ref[i] == '.'))
-      i++;
-    has_scheme = (i < len && ref[i] == ':');
-  }
+  while (i < len && ref[i] != ':' && ref[i] != '/' && ref[i] != '?' && ref[i] != '#') i++;
+  int has_scheme = (i < len && ref[i] == ':');
   if (has_scheme) {
     puts_n(&w, ref, len);
   } else {
-    /* No scheme, so the first segment must not hold ':' (RFC 3986 4.2, path-noscheme): ":23" and
-     * "1a:b" are not URI references. WHATWG reads them as relative paths, curl takes "1a" for a scheme;
-     * refused, not guessed at ("./1a:b" is the relative path). */
-    for (size_t k = 0; k < len && ref[k] != '/' && ref[k] != '?' && ref[k] != '#'; k++)
-      if (ref[k] == ':') goto fail;
     const char *bh = base->href;
     int has_auth = (len >= 2 && ref[0] == '/' && ref[1] == '/');
     puts_n(&w, bh, base->scheme.len);
