@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with the `fuzz` preset and runs each for N seconds ($1, default 60)
-# on a copy of its seed corpus (the repository's corpus is never written to). Any crash, sanitizer
-# report, leak or timeout fails the script; the reproducer is kept under $FUZZ_OUT (default
+# Builds the libFuzzer targets with the `fuzz` preset, runs their replay tests (ctest -L fuzz), then
+# runs each target for N seconds ($1, default 60) on a copy of its seed corpus (the repository's corpus
+# is never written to). A target that was not built (fuzz_url_curl without libcurl's headers) fails it,
+# and so does any crash, sanitizer report, leak or timeout; the reproducer is kept under $FUZZ_OUT (default
 # ./fuzz-artifacts). FUZZ_JOBS=N runs N targets at once.
 set -u
 SECONDS_PER_TARGET=${1:-60}
@@ -17,6 +18,10 @@ else
   (cd "$ROOT" && cmake --preset fuzz >/dev/null) || exit 1
 fi
 cmake --build "$BUILD" -j"${FUZZ_BUILD_JOBS:-2}" || exit 1
+# The replay tests first (about a second): every target once over its seeds, and fuzz_url_curl over the
+# WPT and lib1560 URL suites, which no seed directory holds.
+ctest --test-dir "$BUILD" -L fuzz --output-on-failure >"$OUT/replay.log" 2>&1 || { cat "$OUT/replay.log"; echo "FAIL replay tests"; exit 1; }
+echo "ok   replay tests ($(grep -c ' Passed ' "$OUT/replay.log") passed)"
 
 TARGETS=$(cd "$ROOT/tests/fuzz" && ls fuzz_*.c | sed 's/\.c$//')
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/smv-fuzz.XXXXXX")

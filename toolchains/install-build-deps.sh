@@ -14,6 +14,8 @@
 # libcjson-dev, libhttp-parser-dev, libcmocka-dev: the SMV_USE_SYSTEM_DEPS build of CI; Debian 12's
 # libuv (1.44), c-ares (1.18) and mbedTLS (2.28) are below the project's minimums, so those stay pinned
 # there (docs/building.md).
+# libcurl4-openssl-dev: only for the differential URL fuzz target (tests/fuzz/fuzz_url_curl.c), whose
+# independent implementation is libcurl's URL API; nothing else links libcurl.
 #
 # dnsmasq-base, not dnsmasq: the same /usr/sbin/dnsmasq for the harness's namespaces, without the
 # system service that the dnsmasq package starts on the host's port 53.
@@ -34,6 +36,7 @@ PACKAGES="
   valgrind
   curl ca-certificates openssl python3 python3-yaml jq
   gnutls-bin nginx
+  libcurl4-openssl-dev
   iproute2 nftables procps
   dnsmasq-base
   qemu-user

@@ -498,15 +498,13 @@ int smv__url_resolve(smv__url *out, const smv__url *base, const char *ref, size_
   for (size_t i = 0; i < len; i++)
     if (!cls((unsigned char)ref[i])) goto fail;
 
-  /* split the reference (RFC 3986 appendix B, restricted to valid schemes) */
+  /* Split the reference as RFC 3986 appendix B does: a ':' before any '/', '?' or '#' ends a scheme.
+   * An invalid one (":23", "1a:b") then fails the parse below: such a first segment is no relative
+   * reference either (section 4.2, path-noscheme). WHATWG reads those as relative paths and curl
+   * takes "1a" for a scheme; refused, not guessed at ("./1a:b" is the relative path). */
   size_t i = 0;
-  int has_scheme = 0;
-  if (len && is_alpha((unsigned char)ref[0])) {
-    while (i < len && (is_alpha((unsigned char)ref[i]) || is_digit((unsigned char)ref[i]) ||
-                       ref[i] == '+' || ref[i] == '-' || ref[i] == '.'))
-      i++;
-    has_scheme = (i < len && ref[i] == ':');
-  }
+  while (i < len && ref[i] != ':' && ref[i] != '/' && ref[i] != '?' && ref[i] != '#') i++;
+  int has_scheme = (i < len && ref[i] == ':');
   if (has_scheme) {
     puts_n(&w, ref, len);
   } else {

@@ -69,7 +69,8 @@ smv__url *smv__url_dup_compact(struct smv__alloc *a, const smv__url *u);
  * s must not point into out. On failure out is zeroed (href_len 0). Returns 0 or SMV_ERR_URL_PARSE. */
 int smv__url_parse(smv__url *out, const char *s, size_t len);
 
-/* Resolves reference ref against base (RFC 3986 section 5.2, strict: "http:x" is not relative;
+/* Resolves reference ref against base (RFC 3986 section 5.2, strict: "http:x" is not relative, and
+ * a reference without scheme whose first segment holds ':' (":23", "1a:b") is refused, section 4.2;
  * remove_dot_segments 5.2.4) and normalises the result like smv__url_parse. out may be base.
  * Uses SMV__URL_MAX bytes of stack; a merged reference longer than that is refused even if it
  * would normalise shorter. Returns 0 or SMV_ERR_URL_PARSE. */

@@ -17,6 +17,7 @@
 
 #include "core/url.h"
 #include "helpers/testdata.h"
+#include "helpers/url_rules.h"
 #include "smv.h"
 
 /* ---- helpers ------------------------------------------------------------------------------------ */
@@ -84,7 +85,8 @@ static void test_normalisation(void **state) {
     "http://127.1/", "http://1.2.3.4.5/", "http://1.2.3.256/", "http://1.2.3.4./", "http://foo.09/",
     "http://foo.0x/", "http://a..b/", "http://.a/", "http://./", "http://ho%2fst/", "http://ho%00st/",
     "http://a%2Eb%C3%A9/", "http://[::1%25eth0]/", "http://[v1.x]/", "http://[::1]x/", "https://a.example:x/",
-    "1http://a/", "://a/", "", "http://a.example/\x7f", "myapp://done/\x01"
+    "1http://a/", "://a/", "", "http://a.example/\x7f", "myapp://done/\x01",
+    "ftp:/a/..//b", "myapp:/.//x"   /* no authority, and the path would start with "//" (RFC 3986 3.3) */
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     if (parse(&U, bad[i]) == 0) fail_msg("accepted %s as %s", bad[i], U.href);
@@ -205,6 +207,17 @@ static void test_resolution(void **state) {
   /* strict parser: "http:g" is an http URL without a host, not a relative one */
   assert_string_equal(resolve_of("http://a/b/c/d;p?q", "http:g"), "ERR");
   assert_string_equal(resolve_of("http://a/b/c/d;p?q", "g:h"), "g:h");
+  /* no scheme, and ':' in the first segment: not a URI reference (RFC 3986 4.2), refused; curl 7.88.1
+   * took "1a" for a scheme, WHATWG reads a path (found by fuzz_url_curl) */
+  static const char *const colon[] = {":23", ":", "::", "1a:b", "1http://a.example/", "-x:y", "a%3A:b", ":/x", ":#f"};
+  for (size_t i = 0; i < sizeof(colon) / sizeof(colon[0]); i++)
+    if (strcmp(resolve_of("http://a/b/c/d;p?q", colon[i]), "ERR") != 0) fail_msg("resolved %s", colon[i]);
+  static const char *const colon_ok[][2] = {
+    {"./1a:b", "http://a/b/c/1a:b"}, {"g/h:i", "http://a/b/c/g/h:i"},        {"/x:y", "http://a/x:y"},
+    {"?x:y#z:w", "http://a/b/c/d;p?x:y#z:w"}, {"//h:81/x:y", "http://h:81/x:y"}, {"a%3Ab", "http://a/b/c/a%3Ab"},
+  };
+  for (size_t i = 0; i < sizeof(colon_ok) / sizeof(colon_ok[0]); i++)
+    assert_string_equal(resolve_of("http://a/b/c/d;p?q", colon_ok[i][0]), colon_ok[i][1]);
   assert_string_equal(resolve_of("http://a/b", "///x"), "ERR");
   assert_string_equal(resolve_of("http://a/b", "\\\\evil/"), "ERR");
   assert_string_equal(resolve_of("http://a/b", " /x"), "ERR");
@@ -413,16 +426,11 @@ static int is_http_text(const char *s) {
   return strncasecmp(s, "http:", 5) == 0 || strncasecmp(s, "https:", 6) == 0;
 }
 
-static int has_byte(const char *s, size_t n, int (*pred)(unsigned char)) {
-  for (size_t i = 0; i < n; i++)
-    if (pred((unsigned char)s[i])) return 1;
-  return 0;
-}
-
 /* ---- WPT: deliberate differences ---------------------------------------------------------------------
- * Each rule is a property of the case, and what we must do then: refuse it, or give the href that
- * WPT gives once our own normalisation is applied to it. A case that differs from WPT is accepted as
- * deliberate only if a rule explains it; the test fails otherwise. */
+ * Each rule (helpers/url_rules.h, shared with the lib1560 suite and the fuzz target fuzz_url_curl) is
+ * a property of the case, and what we must do then: refuse it, or give the href that WPT gives once our
+ * own normalisation is applied to it. A case that differs from WPT is accepted as deliberate only if a
+ * rule explains it; the test fails otherwise. */
 
 typedef struct wcase {
   const char *input;
@@ -435,139 +443,22 @@ typedef struct wcase {
   const char *ours;      /* our href when ok */
 } wcase;
 
-static int is_ws_or_ctl(unsigned char c) { return c <= 0x20 || c == 0x7f; }
-static int is_nonascii(unsigned char c) { return c >= 0x80; }
-static int is_backslash(unsigned char c) { return c == '\\'; }
-static int is_outside_3986(unsigned char c) { return c != 0 && strchr("\"<>^`{|}", c) != NULL; }
-
-static int bad_percent(const char *s, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (s[i] == '%' && (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) || !isxdigit((unsigned char)s[i + 2])))
-      return 1;
-  return 0;
-}
-
-static int r_whitespace(const wcase *c) { return has_byte(c->input, c->input_len, is_ws_or_ctl); }
-static int r_backslash(const wcase *c) { return has_byte(c->input, c->input_len, is_backslash); }
-static int r_nonascii(const wcase *c) { return has_byte(c->input, c->input_len, is_nonascii); }
-static int r_outside(const wcase *c) { return has_byte(c->input, c->input_len, is_outside_3986); }
-static int r_bad_percent(const wcase *c) { return bad_percent(c->input, c->input_len); }
-
-/* "http:foo", "http:/foo": WHATWG reads them against the base or adds the slashes */
-static int r_no_slashes(const wcase *c) {
-  const char *s = c->input;
-  size_t k = strncasecmp(s, "https:", 6) == 0 ? 6 : strncasecmp(s, "http:", 5) == 0 ? 5 : 0;
-  return k && strncmp(s + k, "//", 2) != 0;
-}
-
-static int is_dotted_quad(const char *h) {
-  unsigned a, b, c2, d;
-  char tail;
-  return h && sscanf(h, "%u.%u.%u.%u%c", &a, &b, &c2, &d, &tail) == 4;
-}
-
 /* WPT's host is an IPv4 address that the input writes in another form (hex, octal, fewer parts,
  * a trailing dot, percent-encoded) */
 static int r_ipv4_form(const wcase *c) {
-  if (!is_dotted_quad(c->hostname)) return 0;
-  char pat[64];
-  snprintf(pat, sizeof pat, "//%s", c->hostname);
-  const char *p = strstr(c->input, pat);
-  if (!p) return 1;
-  char nx = p[strlen(pat)];
-  return !(nx == '\0' || nx == '/' || nx == ':' || nx == '?' || nx == '#');
-}
-
-/* "///host": WHATWG skips any number of slashes before an http(s) host; in RFC 3986 it is an empty
- * authority followed by a path, so no host */
-static int r_many_slashes(const wcase *c) {
-  const char *s = c->input;
-  if (strncasecmp(s, "https:", 6) == 0) s += 6;
-  else if (strncasecmp(s, "http:", 5) == 0) s += 5;
-  return strncmp(s, "///", 3) == 0;
+  return smv_url_is_dotted_quad(c->hostname) && smv_url_ipv4_other_form(c->input, c->input_len, c->hostname);
 }
 
 /* port 0: WHATWG keeps it, we refuse a port nothing can listen on */
 static int r_port_zero(const wcase *c) { return c->port && strcmp(c->port, "0") == 0; }
 
-/* "#" inside a fragment (in the input or the base): WHATWG keeps it, RFC 3986 does not allow it */
-static int r_hash_in_fragment(const wcase *c) {
-  const char *h = memchr(c->input, '#', c->input_len);
-  if (h && memchr(h + 1, '#', c->input_len - (size_t)(h + 1 - c->input))) return 1;
-  h = c->base ? strchr(c->base, '#') : NULL;
-  return h && strchr(h + 1, '#');
-}
-
-/* '[' or ']' anywhere but around an IPv6 host */
-static int r_brackets(const wcase *c) {
-  return (memchr(c->input, '[', c->input_len) || memchr(c->input, ']', c->input_len)) &&
-         !(c->hostname && c->hostname[0] == '[');
-}
-
-/* The authority of an input that has one ("scheme://" or "//"), as [*st, *en). */
-static int authority_of(const wcase *c, size_t *st, size_t *en) {
-  const char *s = c->input;
-  size_t n = c->input_len, i = 0;
-  while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')) i++;
-  i = (i < n && s[i] == ':' && i > 0) ? i + 1 : 0;
-  if (n - i < 2 || s[i] != '/' || s[i + 1] != '/') return 0;
-  *st = i + 2;
-  *en = *st;
-  while (*en < n && !strchr("/?#", s[*en])) (*en)++;
-  return 1;
-}
-
-/* more than one '@' in the authority: WHATWG encodes all but the last; RFC 3986 has no '@' in userinfo */
-static int r_userinfo_at(const wcase *c) {
-  size_t st, en, k = 0;
-  if (!authority_of(c, &st, &en)) return 0;
-  for (size_t i = st; i < en; i++) k += c->input[i] == '@';
-  return k > 1;
-}
-
-/* a host escape that is not of an unreserved character: WHATWG decodes it and IDNA-maps the result */
-static int r_host_escape(const wcase *c) {
-  size_t st, en;
-  if (!authority_of(c, &st, &en)) return 0;
-  const char *at = NULL;
-  for (size_t i = st; i < en; i++)
-    if (c->input[i] == '@') at = c->input + i;
-  if (at) st = (size_t)(at + 1 - c->input);
-  for (size_t i = st; i + 2 < en; i++) {
-    if (c->input[i] != '%') continue;
-    char hex[3] = {c->input[i + 1], c->input[i + 2], 0};
-    int v = (int)strtol(hex, NULL, 16);
-    if (!(isalnum(v) || v == '-' || v == '.' || v == '_' || v == '~')) return 1;
-  }
-  return 0;
-}
+/* "#" inside the base's fragment (the input's own is a byte rule) */
+static int r_hash_in_base(const wcase *c) { return c->base && smv_url_hash_in_fragment(c->base, strlen(c->base)); }
 
 /* an empty DNS label ("http://./", "http://a..b/"): WHATWG keeps it, no resolver can look it up */
 static int r_empty_label(const wcase *c) {
   const char *h = c->hostname;
   return h && (h[0] == '.' || strstr(h, "..") != NULL);
-}
-
-/* our percent-escape normalisation (RFC 3986 6.2.2.1/2) applied to WPT's href */
-static void normalise_pct(const char *in, char *out, size_t cap) {
-  size_t o = 0;
-  for (size_t i = 0; in[i] && o + 4 < cap; i++) {
-    if (in[i] == '%' && isxdigit((unsigned char)in[i + 1]) && isxdigit((unsigned char)in[i + 2])) {
-      char hex[3] = {in[i + 1], in[i + 2], 0};
-      int v = (int)strtol(hex, NULL, 16);
-      if (isalnum(v) || v == '-' || v == '.' || v == '_' || v == '~') {
-        out[o++] = (char)v;
-      } else {
-        out[o++] = '%';
-        out[o++] = (char)toupper((unsigned char)hex[0]);
-        out[o++] = (char)toupper((unsigned char)hex[1]);
-      }
-      i += 2;
-    } else {
-      out[o++] = in[i];
-    }
-  }
-  out[o] = '\0';
 }
 
 /* Normalisation rules compare transform(pct-normalised WPT href) with transform(our href). */
@@ -595,62 +486,45 @@ static void t_unescape_quote(char *s) {
 }
 
 typedef struct rule {
-  const char *name;
-  int refuse;                      /* 1: we must refuse such a case; 0: we must give an href that check() accepts */
-  int (*applies)(const wcase *c);
-  const char *why;
+  smv_url_rule id;                 /* name and reason: smv_url_rules[id] */
+  int (*applies)(const wcase *c);  /* we must refuse such a case */
 } rule;
 
+/* after the byte rules (smv_url_byte_rule), the ones that need WPT's answer */
 static const rule wpt_rules[] = {
-  {"whitespace/control", 1, r_whitespace,
-   "WHATWG strips leading/trailing C0 and space and removes tab/LF/CR anywhere; we refuse them"},
-  {"backslash", 1, r_backslash, "WHATWG reads '\\' as '/' in http(s) URLs; we refuse it"},
-  {"non-ASCII", 1, r_nonascii, "WHATWG IDNA-maps hosts and UTF-8-encodes paths; we refuse non-ASCII"},
-  {"outside RFC 3986", 1, r_outside,
-   "WHATWG percent-encodes or keeps \" < > ^ ` { | }; they are not URI characters, we refuse them"},
-  {"bad percent", 1, r_bad_percent, "WHATWG keeps a '%' without two hex digits; we refuse it"},
-  {"http(s) without //", 1, r_no_slashes,
-   "WHATWG reads \"http:x\" relative to an http base and adds missing slashes; RFC 3986 (strict) makes it an "
-   "http URL without authority, which we refuse"},
-  {"IPv4 number forms", 1, r_ipv4_form,
-   "WHATWG accepts hex, octal, short and dotted-with-trailing-dot IPv4; we take only the dotted quad"},
-  {"three slashes", 1, r_many_slashes,
-   "WHATWG skips extra slashes before an http(s) host; for RFC 3986 \"///h\" has an empty host, refused"},
-  {"port 0", 1, r_port_zero, "nothing can be reached on port 0; WHATWG keeps it"},
-  {"'#' in fragment", 1, r_hash_in_fragment, "WHATWG keeps a second '#' in the fragment; RFC 3986 does not allow it"},
-  {"'[' ']' outside IPv6", 1, r_brackets, "brackets are only allowed around an IPv6 host (RFC 3986 3.2.2)"},
-  {"several '@'", 1, r_userinfo_at,
-   "RFC 3986 has no '@' inside userinfo; WHATWG splits at the last '@' and escapes the others"},
-  {"host escape", 1, r_host_escape,
-   "a host escape must stand for an unreserved character; WHATWG decodes it and applies IDNA"},
-  {"empty DNS label", 1, r_empty_label, "WHATWG keeps empty labels; no DNS name has one"},
+  {SMV_URL_R_IPV4_FORM, r_ipv4_form},
+  {SMV_URL_R_PORT_ZERO, r_port_zero},
+  {SMV_URL_R_HASH_IN_FRAGMENT, r_hash_in_base},
+  {SMV_URL_R_DNS_NAME, r_empty_label},
 };
 
+static smv_url_rule wpt_refusal(const wcase *c) {
+  smv_url_rule r = smv_url_byte_rule(c->input, c->input_len);
+  for (size_t i = 0; r == SMV_URL_R_COUNT && i < sizeof(wpt_rules) / sizeof(wpt_rules[0]); i++)
+    if (wpt_rules[i].applies(c)) r = wpt_rules[i].id;
+  return r;
+}
+
 typedef struct nrule {
-  const char *name;
+  smv_url_rule id;
   void (*transform)(char *href);
-  const char *why;
 } nrule;
 
 static const nrule wpt_norm_rules[] = {
-  {"percent-escape case", t_identity,
-   "RFC 3986 6.2.2: we upper-case escape hex and decode escaped unreserved characters; WHATWG keeps them"},
-  {"userinfo kept", t_strip_userinfo,
-   "we keep userinfo as written (an empty password, an empty userinfo) so the redirect policy sees and refuses "
-   "it; WHATWG drops the empty parts"},
-  {"quote in query", t_unescape_quote, "WHATWG escapes ' in http(s) queries; RFC 3986 allows it raw"},
+  {SMV_URL_R_PCT_CASE, t_identity},
+  {SMV_URL_R_USERINFO_KEPT, t_strip_userinfo},
+  {SMV_URL_R_QUOTE_IN_QUERY, t_unescape_quote},
 };
 
 static int norm_explains(const nrule *r, const wcase *c) {
   static char w[SMV__URL_MAX * 2], o[SMV__URL_MAX];
-  normalise_pct(c->href, w, sizeof w);
+  smv_url_normalise_pct(c->href, w, sizeof w);
   snprintf(o, sizeof o, "%s", c->ours);
   r->transform(w);
   r->transform(o);
   return strcmp(w, o) == 0;
 }
 
-#define NRULES (sizeof(wpt_rules) / sizeof(wpt_rules[0]))
 #define NNORM (sizeof(wpt_norm_rules) / sizeof(wpt_norm_rules[0]))
 
 static void test_wpt_suite(void **state) {
@@ -658,7 +532,7 @@ static void test_wpt_suite(void **state) {
   cJSON *root = load_json("wpt-urltestdata-http-subset.json");
   static char in[SMV__URL_MAX], base[SMV__URL_MAX], href[SMV__URL_MAX], host[1024], port[64], ours[SMV__URL_MAX];
   size_t run = 0, matched = 0, refused_ok = 0, different = 0, skipped = 0, bad = 0, other_scheme = 0;
-  size_t per_rule[NRULES] = {0}, per_norm[NNORM] = {0};
+  size_t per_rule[SMV_URL_R_COUNT] = {0}, per_norm[NNORM] = {0};
   const cJSON *it;
   cJSON_ArrayForEach(it, root) {
     if (!cJSON_IsObject(it)) continue;   /* comments */
@@ -721,11 +595,11 @@ static void test_wpt_suite(void **state) {
     }
     int explained = 0;
     if (!c.ok) {
-      for (size_t r = 0; r < NRULES && !explained; r++)
-        if (wpt_rules[r].applies(&c)) {
-          per_rule[r]++;
-          explained = 1;
-        }
+      smv_url_rule r = wpt_refusal(&c);
+      if (r != SMV_URL_R_COUNT) {
+        per_rule[r]++;
+        explained = 1;
+      }
     } else {
       for (size_t r = 0; r < NNORM && !explained; r++)
         if (norm_explains(&wpt_norm_rules[r], &c)) {
@@ -745,10 +619,11 @@ static void test_wpt_suite(void **state) {
                 "refused), %zu deliberately different, %zu unexplained; %zu references to other schemes refused "
                 "or kept non-http\n",
                 run, skipped, matched, refused_ok, different, bad, other_scheme);
-  for (size_t r = 0; r < NRULES; r++)
-    print_message("  refuse %-22s %3zu  (%s)\n", wpt_rules[r].name, per_rule[r], wpt_rules[r].why);
+  for (size_t r = 0; r < SMV_URL_R_COUNT; r++)
+    if (per_rule[r]) print_message("  refuse %-22s %3zu  (%s)\n", smv_url_rules[r].name, per_rule[r], smv_url_rules[r].why);
   for (size_t r = 0; r < NNORM; r++)
-    print_message("  differ %-22s %3zu  (%s)\n", wpt_norm_rules[r].name, per_norm[r], wpt_norm_rules[r].why);
+    print_message("  differ %-22s %3zu  (%s)\n", smv_url_rules[wpt_norm_rules[r].id].name, per_norm[r],
+                  smv_url_rules[wpt_norm_rules[r].id].why);
   cJSON_Delete(root);
   assert_true(run > 300);
   assert_int_equal(matched + different, run);
@@ -763,12 +638,13 @@ typedef struct ccase {
   const char *ours;
 } ccase;
 
-static int c_backslash(const ccase *c) { return strchr(c->location, '\\') != NULL; }
+static int c_backslash(const ccase *c) { return smv_url_has_backslash(c->location, strlen(c->location)); }
 static int c_bad_percent(const ccase *c) {
-  return bad_percent(c->location, strlen(c->location)) || bad_percent(c->base, strlen(c->base));
+  return smv_url_bad_percent(c->location, strlen(c->location)) || smv_url_bad_percent(c->base, strlen(c->base));
 }
-static int c_three_slashes(const ccase *c) { return strncmp(c->location, "///", 3) == 0; }
+static int c_three_slashes(const ccase *c) { return smv_url_three_slashes(c->location, strlen(c->location)); }
 static int c_no_authority(const ccase *c) { return strstr(c->setflags, "CURLU_NO_AUTHORITY") != NULL; }
+static int c_colon_segment(const ccase *c) { return smv_url_colon_segment(c->location, strlen(c->location)); }
 
 /* curl keeps an explicit default port; we drop it (RFC 3986 6.2.3) */
 static void ct_drop_default_port(char *s) {
@@ -787,22 +663,19 @@ static void ct_file_localhost(char *s) {
 }
 
 typedef struct crule {
-  const char *name;
+  smv_url_rule id;                       /* name and reason: smv_url_rules[id] */
   int (*applies)(const ccase *c);        /* refusal rules: we must refuse such a case */
   void (*transform)(char *href);         /* normalisation rules: equal after transforming both */
-  const char *why;
 } crule;
 
 static const crule curl_rules[] = {
-  {"backslash", c_backslash, NULL, "curl keeps '\\' in a path; it is not a URI character, we refuse it"},
-  {"bad percent", c_bad_percent, NULL,
-   "curl keeps '%' without two hex digits (the test-suite placeholder \"%TESTNUMBER\", here in the base); we "
-   "refuse it"},
-  {"three slashes", c_three_slashes, NULL,
-   "curl skips a third slash; for RFC 3986 \"///h\" has an empty host, refused for http(s)"},
-  {"empty host", c_no_authority, NULL, "the case sets CURLU_NO_AUTHORITY; an http(s) URL without host is refused"},
-  {"default port", NULL, ct_drop_default_port, "curl keeps an explicit default port; we drop it (RFC 3986 6.2.3)"},
-  {"file localhost", NULL, ct_file_localhost, "curl applies RFC 8089 and drops \"localhost\" from file URLs"},
+  {SMV_URL_R_BACKSLASH, c_backslash, NULL},
+  {SMV_URL_R_BAD_PERCENT, c_bad_percent, NULL},
+  {SMV_URL_R_THREE_SLASHES, c_three_slashes, NULL},
+  {SMV_URL_R_EMPTY_HOST, c_no_authority, NULL},
+  {SMV_URL_R_COLON_SEGMENT, c_colon_segment, NULL},
+  {SMV_URL_R_DEFAULT_PORT, NULL, ct_drop_default_port},
+  {SMV_URL_R_FILE_LOCALHOST, NULL, ct_file_localhost},
 };
 #define NCRULES (sizeof(curl_rules) / sizeof(curl_rules[0]))
 
@@ -863,8 +736,8 @@ static void test_curl_suite(void **state) {
   print_message("curl lib1560 redirects: %zu cases run, %zu matched, %zu deliberately different, %zu unexplained\n",
                 run, matched, different, bad);
   for (size_t r = 0; r < NCRULES; r++)
-    print_message("  %s %-16s %3zu  (%s)\n", curl_rules[r].applies ? "refuse" : "differ", curl_rules[r].name, per[r],
-                  curl_rules[r].why);
+    print_message("  %s %-22s %3zu  (%s)\n", curl_rules[r].applies ? "refuse" : "differ",
+                  smv_url_rules[curl_rules[r].id].name, per[r], smv_url_rules[curl_rules[r].id].why);
   cJSON_Delete(root);
   assert_true(run > 50);
   assert_int_equal(matched + different, run);
