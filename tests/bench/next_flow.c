@@ -3,7 +3,11 @@
  * reuse what the client kept (idle connections, TLS tickets, and cached DNS answers once the client
  * has them). The CLI cannot show that: it is one client per process.
  *
- *   smv_bench_next_flow [--cacert FILE] [--interface IF] [--carrier IF] [--return-url URL] URL...
+ *   smv_bench_next_flow [--cacert FILE] [--interface IF] [--carrier IF] [--return-url URL]
+ *                       [--pause-ms N] URL...
+ *
+ * --pause-ms waits that long between flows (on the loop, so idle connections see the server close
+ * them, as they would between an app's verifications minutes apart).
  *
  * Prints one line per flow: {"flow": N, "wall_ms": M, "result": <smv_result_json>}, where wall_ms
  * runs from smv_flow_start to the done callback (uv_hrtime). Exit 0 when every flow ended at the
@@ -36,8 +40,11 @@ static void done(smv_flow *flow, const smv_result *r, void *user) {
   uv_stop(st->loop);
 }
 
+static void stop_loop(uv_timer_t *t) { uv_stop(t->loop); }
+
 static void usage(void) {
-  fputs("usage: smv_bench_next_flow [--cacert FILE] [--interface IF] [--carrier IF] [--return-url URL] URL...\n",
+  fputs("usage: smv_bench_next_flow [--cacert FILE] [--interface IF] [--carrier IF] [--return-url URL]\n"
+        "                           [--pause-ms N] URL...\n",
         stderr);
   exit(2);
 }
@@ -48,6 +55,7 @@ int main(int argc, char **argv) {
   o.version = SMV_CLIENT_OPTIONS_VERSION;
   smv_config cfg;
   smv_config_init(&cfg);
+  unsigned long pause_ms = 0;
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; i += 2) {
     if (i + 1 >= argc) usage();
@@ -55,6 +63,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--interface")) cfg.interface = argv[i + 1];
     else if (!strcmp(argv[i], "--carrier")) cfg.interface = argv[i + 1], cfg.declared_carrier = 1;
     else if (!strcmp(argv[i], "--return-url")) cfg.return_url = argv[i + 1];
+    else if (!strcmp(argv[i], "--pause-ms")) pause_ms = strtoul(argv[i + 1], NULL, 10);
     else usage();
   }
   if (i >= argc) usage();
@@ -67,7 +76,13 @@ int main(int argc, char **argv) {
     return 1;
   }
   int failed = 0;
+  uv_timer_t pause;
+  uv_timer_init(&loop, &pause);
   for (int k = 0; i < argc; i++, k++) {
+    if (k > 0 && pause_ms) {
+      uv_timer_start(&pause, stop_loop, pause_ms, 0);
+      uv_run(&loop, UV_RUN_DEFAULT);
+    }
     run st = {.loop = &loop, .start_ns = uv_hrtime(), .index = k + 1};
     rc = smv_flow_start(client, argv[i], &cfg, done, &st, NULL);
     if (rc != 0) {
@@ -78,6 +93,7 @@ int main(int argc, char **argv) {
     uv_run(&loop, UV_RUN_DEFAULT);
     failed |= st.failed;
   }
+  uv_close((uv_handle_t *)&pause, NULL);
   smv_client_free(client);
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);

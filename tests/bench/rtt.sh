@@ -20,6 +20,9 @@
 #   curl -L    `curl -L --max-redirs 2 URL` (stops at the returnUrl's redirect, exit 47): a first flow
 #   smv next   smv_bench_next_flow URL1 URL2: two flows on one smv_client; the second is "next"
 #   curl next  `curl -L --max-redirs 2 URL1 URL2`: one process, its second transfer is "next"
+#   ... reconnecting: the same, the second flow 6 s after the first, when the sandbox (idle timeout
+#       5 s) has closed the connections: what is left to reuse is DNS answers and TLS tickets
+#       (smv_bench_next_flow --pause-ms 6000; curl --rate 10/m)
 # Wall time: per process, spawn to exit, for the first flows; for "next", the flow's own time
 # (smv: smv_flow_start to the callback; curl: time_total of the second transfer). The DNS queries
 # column is what the carrier's dnsmasq logged during the flow, for "next" during both flows of the
@@ -116,13 +119,15 @@ for i in $(seq 1 "$runs"); do
   row "curl -L" first "$ok" $(( (t1 - t0) / 1000 )) "$(awk -v t="${1:-0}" 'BEGIN { printf "%.1f", t * 1000 }')" \
     "${2:-}" - $(( $(dns_seen) - q0 )) -
 
-  # smv, two flows on one client
-  u1=$(token_url); u2=$(token_url); q0=$(dns_seen)
-  ip netns exec "$H_DEV" "$next" --cacert "$H_SB_CA" --return-url "$RET" "$u1" "$u2" \
-    >"$H_WORK/next.json" 2>"$H_WORK/next.err"
-  q1=$(dns_seen)
-  sed -n 2p "$H_WORK/next.json" >"$H_WORK/next2.json"
-  python3 - "$H_WORK/next2.json" >"$H_WORK/next2.tsv" <<'PY'
+  for pause in 0 6000; do
+    # smv, two flows on one client (pause 6000: after the server closed the idle connections, 5 s)
+    flow=next; [ "$pause" = 0 ] || flow="next, reconnecting"
+    u1=$(token_url); u2=$(token_url); q0=$(dns_seen)
+    ip netns exec "$H_DEV" "$next" --cacert "$H_SB_CA" --return-url "$RET" --pause-ms "$pause" "$u1" "$u2" \
+      >"$H_WORK/next.json" 2>"$H_WORK/next.err"
+    q1=$(dns_seen)
+    sed -n 2p "$H_WORK/next.json" >"$H_WORK/next2.json"
+    python3 - "$H_WORK/next2.json" >"$H_WORK/next2.tsv" <<'PY'
 import json, sys
 try:
     d = json.load(open(sys.argv[1]))
@@ -133,17 +138,20 @@ try:
 except Exception:
     print("0\t0\t-\t-\t-\t-")
 PY
-  IFS=$'\t' read -r ok wall fms conns res dq <"$H_WORK/next2.tsv"
-  row "smv" next "$ok" "$wall" "$fms" "$conns" "$res" "$(( q1 - q0 )) (both flows)" "$dq"
+    IFS=$'\t' read -r ok wall fms conns res dq <"$H_WORK/next2.tsv"
+    row "smv" "$flow" "$ok" "$wall" "$fms" "$conns" "$res" "$(( q1 - q0 )) (both flows)" "$dq"
 
-  # curl, two transfers in one process
-  u1=$(token_url); u2=$(token_url); q0=$(dns_seen)
-  out=$(ip netns exec "$H_DEV" curl -sS -L --max-redirs 2 --cacert "$H_SB_CA" -o /dev/null -o /dev/null \
-    -w '%{time_total} %{num_connects} %{redirect_url}\n' "$u1" "$u2" 2>"$H_WORK/curl.err" | sed -n 2p)
-  set -- $out
-  ok=$(case "${3:-}" in "$RET"*) echo 1 ;; *) echo 0 ;; esac)
-  row "curl -L" next "$ok" "$(awk -v t="${1:-0}" 'BEGIN { printf "%d", t * 1e6 }')" \
-    "$(awk -v t="${1:-0}" 'BEGIN { printf "%.1f", t * 1000 }')" "${2:-}" - "$(( $(dns_seen) - q0 )) (both flows)" -
+    # curl, two transfers in one process (--rate 10/m: the second starts 6 s after the first)
+    rate=""; [ "$pause" = 0 ] || rate="--rate 10/m"
+    u1=$(token_url); u2=$(token_url); q0=$(dns_seen)
+    # shellcheck disable=SC2086
+    out=$(ip netns exec "$H_DEV" curl -sS -L --max-redirs 2 $rate --cacert "$H_SB_CA" -o /dev/null -o /dev/null \
+      -w '%{time_total} %{num_connects} %{redirect_url}\n' "$u1" "$u2" 2>"$H_WORK/curl.err" | sed -n 2p)
+    set -- $out
+    ok=$(case "${3:-}" in "$RET"*) echo 1 ;; *) echo 0 ;; esac)
+    row "curl -L" "$flow" "$ok" "$(awk -v t="${1:-0}" 'BEGIN { printf "%d", t * 1e6 }')" \
+      "$(awk -v t="${1:-0}" 'BEGIN { printf "%.1f", t * 1000 }')" "${2:-}" - "$(( $(dns_seen) - q0 )) (both flows)" -
+  done
 done
 
 # the table: per client and flow, medians (wall in us in the rows)
@@ -151,7 +159,8 @@ python3 - "$ROWS" "$RTT_AT" <<'PY'
 import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 rtt = float(sys.argv[2])
-order = [("smv", "first"), ("curl -L", "first"), ("smv", "next"), ("curl -L", "next")]
+order = [("smv", "first"), ("curl -L", "first"), ("smv", "next"), ("curl -L", "next"),
+         ("smv", "next, reconnecting"), ("curl -L", "next, reconnecting")]
 def med(xs):
     xs = [float(x) for x in xs if x not in ("-", "", "null", "None")]
     return statistics.median(xs) if xs else None
@@ -181,7 +190,10 @@ except Exception:
 parts = []
 for n, e in enumerate(entries, 1):
     t = e["timings"]
-    phases = " ".join("%s %.2f" % (k, t[k] / rtt) for k in ("dns", "connect", "ssl", "send", "wait", "receive")
+    # HAR 1.2: "connect" includes "ssl"; shown apart here (tcp = connect - ssl)
+    if t.get("connect", -1) >= 0:
+        t["tcp"] = t["connect"] - max(t.get("ssl", -1), 0)
+    phases = " ".join("%s %.2f" % (k, t[k] / rtt) for k in ("dns", "tcp", "ssl", "send", "wait", "receive")
                       if t.get(k, -1) >= 0.05 * rtt)
     parts.append("hop %d: %s" % (n, phases or "-"))
 print("|   | smv first flow, in RTTs | %s |" % "; ".join(parts))

@@ -188,6 +188,10 @@ h_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 h_mkns() {
   ip netns add "$1" || exit 1
   H_NSES="$H_NSES $1"
+  # No duplicate address detection on the links made here: a tentative link-local address holds up
+  # neighbour discovery, so the first IPv6 packet of a scenario would wait 1-2 s for it (timing
+  # checks would measure DAD, not smv). The addresses are ours and unique by construction.
+  ip netns exec "$1" sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
   ip -n "$1" link set lo up
 }
 
@@ -358,7 +362,27 @@ EOF
   h_ns "$H_DEV" sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.conf.rmnet_data0.proxy_ndp=1 \
     net.ipv4.conf.v4-rmnet_data0.rp_filter=2
   ip -n "$H_DEV" -6 neigh add proxy "$H_CLAT6" dev rmnet_data0
+  # and, as for the device's own address, a permanent entry on the carrier's side (h_static_nd)
+  ip -n "$H_CELL_PEER" -6 neigh replace "$H_CLAT6" dev cdev0 nud permanent \
+    lladdr "$(ip -n "$H_DEV" link show rmnet_data0 | awk '/link\/ether/ { print $2 }')"
   h_bg "$H_DEV" tayga-clat tayga -c "$H_WORK/tayga-clat.conf" -d
+}
+
+# h_static_nd: permanent IPv6 neighbour entries on the links between device, carrier and internet.
+# In these namespaces the first packet forwarded while two neighbour resolutions ran at once was lost
+# (the server's first SYN-ACK: a 1 s TCP retransmission in the first IPv6 connection of every
+# scenario, curl's as smv's), which timing checks would then measure. A cellular link resolves
+# nothing anyway (3GPP's is point to point); the internet link is the harness's own.
+h_static_nd() {
+  local mac
+  mac=$(ip -n "$H_CELL_PEER" link show cdev0 | awk '/link\/ether/ { print $2 }')
+  ip -n "$H_DEV" -6 neigh replace 2001:db8:100::1 lladdr "$mac" dev rmnet_data0 nud permanent
+  mac=$(ip -n "$H_DEV" link show rmnet_data0 | awk '/link\/ether/ { print $2 }')
+  ip -n "$H_CELL_PEER" -6 neigh replace "$H_DEV6" lladdr "$mac" dev cdev0 nud permanent
+  mac=$(ip -n "$H_NET" link show icar0 | awk '/link\/ether/ { print $2 }')
+  ip -n "$H_CAR" -6 neigh replace 2001:db8:1::2 lladdr "$mac" dev cinet0 nud permanent
+  mac=$(ip -n "$H_CAR" link show cinet0 | awk '/link\/ether/ { print $2 }')
+  ip -n "$H_NET" -6 neigh replace 2001:db8:1::1 lladdr "$mac" dev icar0 nud permanent
 }
 
 # h_break_ipv6 / h_mend_ipv6: the carrier drops (counting them) the IPv6 SYNs toward the server, and
@@ -646,6 +670,7 @@ EOF
     if [ "$H_CELL" = 6 ] || [ "$H_CELL" = 46 ]; then
       ip -n "$H_DEV" -6 route add default via 2001:db8:100::1 dev rmnet_data0 metric "$cell_metric"
     fi
+    [ "$H_CELL" != 4 ] && h_static_nd
     [ "$H_CLAT" = 1 ] && h_clat_up "$cell_metric"
     [ "$H_V6_BROKEN" = 1 ] && h_break_ipv6
     [ "$H_HE_PROXY" = 1 ] && h_he_proxy_up
