@@ -20,9 +20,9 @@
 #   curl -L    `curl -L --max-redirs 2 URL` (stops at the returnUrl's redirect, exit 47): a first flow
 #   smv next   smv_bench_next_flow URL1 URL2: two flows on one smv_client; the second is "next"
 #   curl next  `curl -L --max-redirs 2 URL1 URL2`: one process, its second transfer is "next"
-#   ... reconnecting: the same, the second flow 6 s after the first, when the sandbox (idle timeout
-#       5 s) has closed the connections: what is left to reuse is DNS answers and TLS tickets
-#       (smv_bench_next_flow --pause-ms 6000; curl --rate 10/m)
+#   ... reconnecting: the same, the second flow at least 8 s after the first ended, when the sandbox
+#       (idle timeout 5 s) has closed the connections: what is left to reuse is DNS answers and TLS
+#       tickets (smv_bench_next_flow --pause-ms 8000; curl --rate 6/m, 10 s from start to start)
 # Wall time: per process, spawn to exit, for the first flows; for "next", the flow's own time
 # (smv: smv_flow_start to the callback; curl: time_total of the second transfer). The DNS queries
 # column is what the carrier's dnsmasq logged during the flow, for "next" during both flows of the
@@ -119,8 +119,8 @@ for i in $(seq 1 "$runs"); do
   row "curl -L" first "$ok" $(( (t1 - t0) / 1000 )) "$(awk -v t="${1:-0}" 'BEGIN { printf "%.1f", t * 1000 }')" \
     "${2:-}" - $(( $(dns_seen) - q0 )) -
 
-  for pause in 0 6000; do
-    # smv, two flows on one client (pause 6000: after the server closed the idle connections, 5 s)
+  for pause in 0 8000; do
+    # smv, two flows on one client (pause 8000: after the server closed the idle connections, 5 s)
     flow=next; [ "$pause" = 0 ] || flow="next, reconnecting"
     u1=$(token_url); u2=$(token_url); q0=$(dns_seen)
     ip netns exec "$H_DEV" "$next" --cacert "$H_SB_CA" --return-url "$RET" --pause-ms "$pause" "$u1" "$u2" \
@@ -141,8 +141,9 @@ PY
     IFS=$'\t' read -r ok wall fms conns res dq <"$H_WORK/next2.tsv"
     row "smv" "$flow" "$ok" "$wall" "$fms" "$conns" "$res" "$(( q1 - q0 )) (both flows)" "$dq"
 
-    # curl, two transfers in one process (--rate 10/m: the second starts 6 s after the first)
-    rate=""; [ "$pause" = 0 ] || rate="--rate 10/m"
+    # curl, two transfers in one process (--rate 6/m: the second starts 10 s after the first, so at
+    # least 8 s after it ended at 200 ms RTT)
+    rate=""; [ "$pause" = 0 ] || rate="--rate 6/m"
     u1=$(token_url); u2=$(token_url); q0=$(dns_seen)
     # shellcheck disable=SC2086
     out=$(ip netns exec "$H_DEV" curl -sS -L --max-redirs 2 $rate --cacert "$H_SB_CA" -o /dev/null -o /dev/null \
