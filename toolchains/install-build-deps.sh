@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs, with apt-get, every Debian package that smv's builds and tests need: the native toolchain,
 # the sanitizer runtimes, the cross compilers and qemu-user for the armhf/arm64 builds, and the tools
-# the harness drives (iproute2, nftables, dnsmasq). A machine is laid anew from time to time, so the
-# project installs what it uses instead of relying on what a session left behind.
+# the harness drives (iproute2, nftables, dnsmasq; tayga, unbound and nginx for the NAT64, DNS64, CLAT
+# and header-enrichment scenarios). A machine is laid anew from time to time, so the project installs
+# what it uses instead of relying on what a session left behind.
 #
 # python3-yaml: the CAMARA feature runner (tests/camara) reads the official OpenAPI file (YAML).
 # The packaging and documentation checks: dpkg-dev (dpkg-shlibdeps, dpkg-deb), lintian, groff and
@@ -20,11 +21,14 @@
 # dnsmasq-base, not dnsmasq: the same /usr/sbin/dnsmasq for the harness's namespaces, without the
 # system service that the dnsmasq package starts on the host's port 53.
 #
-# openssl, gnutls-bin (gnutls-serv) and nginx are the independent TLS servers of tests/interop. Debian
-# has no nginx without its service, and the package starts that service on port 80 when it is
-# installed: the install runs under a policy-rc.d that refuses every service start (exit 101, see
-# invoke-rc.d(8); deb-systemd-invoke honours it too), and the service is then disabled at boot. The
-# tests start their own nginx, with their own configuration, on ports they pick.
+# openssl, gnutls-bin (gnutls-serv) and nginx are the independent TLS servers of tests/interop;
+# tayga, unbound and nginx the NAT64, DNS64 and enrichment proxy of the harness. Debian's unbound and
+# nginx start their system service on install (unbound on the host's port 53, nginx on 80), and the
+# tests need neither: they run their own instances, on their own configuration, on ports (or in
+# namespaces) of their own. So the install runs under a policy-rc.d that refuses every service start
+# (exit 101, invoke-rc.d(8); deb-systemd-invoke honours it too), and afterwards the services of the
+# packages this run installed are stopped (in case a start got through) and disabled at boot: nothing
+# listens on the host's ports. tayga has no service of its own.
 #
 # Idempotent: packages already installed are skipped; apt-get update runs once, only when something is
 # missing. Usage: toolchains/install-build-deps.sh [--print]   (--print lists what would be installed)
@@ -39,6 +43,7 @@ PACKAGES="
   libcurl4-openssl-dev
   iproute2 nftables procps
   dnsmasq-base
+  tayga unbound nginx
   qemu-user
   gcc-arm-linux-gnueabihf libc6-dev-armhf-cross binutils-arm-linux-gnueabihf
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
@@ -95,12 +100,13 @@ $SUDO chmod 755 "$POLICY"
 # shellcheck disable=SC2086
 $SUDO apt-get $APT_OPTS install -y -qq --no-install-recommends $missing
 
-# Services that came with the packages stay off at boot as well.
-for svc in nginx; do
-  case " $missing " in *" $svc "*) ;; *) continue;; esac
-  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+# The services of the daemons just installed: stopped (in case a start got through) and disabled.
+for svc in unbound nginx; do
+  case " $missing " in *" $svc "*) ;; *) continue ;; esac
+  if [ -d /run/systemd/system ]; then
     $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
-  elif command -v update-rc.d >/dev/null 2>&1; then
-    $SUDO update-rc.d "$svc" disable >/dev/null 2>&1 || true
+  else
+    [ -x "/etc/init.d/$svc" ] && $SUDO "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+    command -v update-rc.d >/dev/null 2>&1 && $SUDO update-rc.d "$svc" disable >/dev/null 2>&1 || true
   fi
 done

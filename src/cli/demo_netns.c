@@ -1,10 +1,11 @@
 /* `smv demo --netns`: the demo across the namespace harness (tests/harness/demo_netns.sh) instead of
  * loopback, with a real carrier-grade NAT between the device and the sandbox.
  *
- * Why a script and not C: the topology (four namespaces, veth pairs, nftables, two dnsmasq) is the
- * harness's, and keeping one definition of it means the demo shows exactly what the tests check. This
- * file only finds the script and runs it with this very binary. The script lives in the source tree
- * (the feature needs root, ip, nft and dnsmasq: a developer's or CI's machine, not an installed one):
+ * Why a script and not C: the topology (four namespaces, veth pairs, nftables, two dnsmasq, and the
+ * operator's header-enrichment proxy, nginx in the carrier) is the harness's, and keeping one
+ * definition of it means the demo shows exactly what the tests check. This file only finds the
+ * script and runs it with this very binary. The script lives in the source tree (the feature needs
+ * root, ip, nft, dnsmasq, nginx and curl: a developer's or CI's machine, not an installed one):
  * $SMV_HARNESS_DIR if set, else tests/harness next to the source this binary was built from. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>

@@ -6,26 +6,30 @@
 # the sandbox, configured with that same block as the operator's records, recognises the subscriber.
 #
 #   internet namespace: the sandbox on 203.0.113.100 (service API on 443, operator endpoint on 80)
+#   carrier namespace:  the operator's enrichment proxy (nginx, transparent: the carrier redirects
+#                       the device's plain HTTP to the operator endpoint into it), which adds
+#                       X-MSISDN and talks to the sandbox from its own address 203.0.113.9
 #                       the app backend on 203.0.113.200 (curl for its requests, `smv testserver` as
 #                       its callback receiver and its /start API)
 #   device namespace:   smv follow / smv report, no --interface, no --carrier
 #
-# Four flows, as in `smv demo`: IP/port matching (REDIRECT), header enrichment (the operator maps
-# the connection through its CGNAT block), deviceIp/devicePort (the backend passes on the address
+# Four flows, as in `smv demo`: IP/port matching (REDIRECT), header enrichment (the operator's
+# proxy names the subscriber in X-MSISDN; the sandbox's operator believes that header from the
+# proxy's address only: trusted_proxies), deviceIp/devicePort (the backend passes on the address
 # and port it saw; status OK), and CAMARA Number Verification (the device follows the backend's
 # authorize URL through the CGNAT, the operator's records name the subscriber; the backend exchanges
 # the code with private_key_jwt, signed by `smv sandbox assertion` with mbedTLS, and calls /verify and
 # /device-phone-number). Exit 0 only when all four say VALID. $1 is the smv binary; -v prints the
 # sandbox's own log at the end.
-H_CELL=4 H_WIFI=1 H_DEFAULT=wifi H_NAME=demo-netns
+MSISDN_HE=41780000001
+H_CELL=4 H_WIFI=1 H_DEFAULT=wifi H_NAME=demo-netns H_HE_PROXY=1 H_HE_MSISDN=$MSISDN_HE
 . "$(dirname "$0")/lib.sh"
-command -v curl >/dev/null 2>&1 || h_skip "needs curl (the app backend's client)"
 command -v jq >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 || h_skip "needs jq and openssl (the CAMARA flow's backend)"
+command -v curl >/dev/null 2>&1 || h_skip "needs curl (the app backend's client)"
 VERBOSE=0
 [ "${2:-}" = -v ] && VERBOSE=1
 
 MSISDN_IPPORT=41793026727
-MSISDN_HE=41780000001
 BACKEND=203.0.113.200
 
 say() { printf '%s\n' "$*"; }
@@ -40,7 +44,7 @@ say "          wlan0 192.0.2.2 -> home router, holding the default route), inter
   { h_fail "smv sandbox keygen"; exit 1; }
 CAMARA_PUB=$(jq -Rs . <"$H_WORK/camara-client.pub")
 CAMARA_RU=myapp://camara/callback
-cat >"$H_WORK/sandbox.json" <<JSON
+h_sandbox "$(cat <<JSON
 {
   "listeners": {"ip": "$H_SERVER4", "api_port": 443, "operator_port": 80,
                 "api_host": "$H_SERVER4", "operator_host": "$H_SERVER4"},
@@ -48,26 +52,23 @@ cat >"$H_WORK/sandbox.json" <<JSON
   "callbacks": {"backoff_ms": 100, "max_attempts": 5},
   "operators": [
     {"name": "alpha-mobile", "profile": "ip_port", "public_ipv4": "$H_PUBLIC4"},
-    {"name": "beta-telecom", "profile": "header_enrichment", "public_ipv4": "$H_PUBLIC4"}
+    {"name": "beta-telecom", "profile": "header_enrichment",
+     "trusted_proxies": ["$H_PROXY4"], "msisdn_header": "$H_HE_HEADER"}
   ],
   "subscribers": [
     {"msisdn": "$MSISDN_IPPORT", "operator": "alpha-mobile", "ports": [$H_BLOCK_LO, $H_BLOCK_HI]},
-    {"msisdn": "$MSISDN_HE", "operator": "beta-telecom", "ports": [$H_BLOCK_LO, $H_BLOCK_HI]}
+    {"msisdn": "$MSISDN_HE", "operator": "beta-telecom"}
   ],
   "camara": {"operator": "alpha-mobile", "clients": [{"client_id": "demo-backend", "public_key": $CAMARA_PUB,
              "redirect_uris": ["$CAMARA_RU"], "require_pkce": true}]}
 }
 JSON
-mkdir -p "$H_WORK/sandbox-state"
-h_bg "$H_NET" sandbox "$H_SMV" sandbox --config "$H_WORK/sandbox.json" -v
-h_wait_file "$H_WORK/sandbox.out" '"api"' 150 || { h_fail "the sandbox did not start"; exit 1; }
-head -n 1 "$H_WORK/sandbox.out" >"$H_WORK/sandbox-ready.json"
-API=$(jget "$H_WORK/sandbox-ready.json" .api)
-SB_CA=$(jget "$H_WORK/sandbox-ready.json" .ca)
-SB_USER=$(jget "$H_WORK/sandbox-ready.json" .user)
-SB_PASS=$(jget "$H_WORK/sandbox-ready.json" .password)
-say "sandbox: service API $API, operators alpha-mobile (IP/port) and beta-telecom (header enrichment),"
-say "         both knowing subscriber port block $H_BLOCK_LO-$H_BLOCK_HI on $H_PUBLIC4"
+)"
+API=$H_SB_API
+SB_CA=$H_SB_CA
+say "sandbox: service API $API, operators alpha-mobile (IP/port, subscriber port block"
+say "         $H_BLOCK_LO-$H_BLOCK_HI on $H_PUBLIC4) and beta-telecom (header enrichment: $H_HE_HEADER"
+say "         believed only from its proxy $H_PROXY4)"
 
 # the app backend: callback receiver and its own API for the device's report
 H_SERVER4=$BACKEND h_serve '{"routes": {
@@ -78,13 +79,8 @@ say "backend: callbacks on http://$BACKEND/callback, its API on https://$BACKEND
 
 # verify MSISDN [DEVICE_IP DEVICE_PORT]: the backend's POST; the answer in verify.json
 verify() {
-  local body="{\"phoneNumber\":\"$1\",\"callbackUrl\":\"$CALLBACK\",\"consentGranted\":true"
-  [ $# -ge 3 ] && body="$body,\"deviceIp\":\"$2\",\"devicePort\":$3"
-  body="$body}"
-  say "    backend -> sandbox: POST $API/mi/verification/1/verify $body"
-  ip netns exec "$H_NET" curl -sS --max-time 10 --cacert "$SB_CA" -u "$SB_USER:$SB_PASS" \
-    -H 'Content-Type: application/json' -d "$body" "$API/mi/verification/1/verify" \
-    >"$H_WORK/verify.json" 2>"$H_WORK/curl.err"
+  h_verify "$CALLBACK" "$@"
+  say "    backend -> sandbox: POST $API/mi/verification/1/verify $H_VERIFY_BODY"
   say "    sandbox -> backend: $(cat "$H_WORK/verify.json")"
 }
 
@@ -102,27 +98,12 @@ show_device() {
   fi
 }
 
-# await_callback TOKEN: the result the backend's callback receiver got for TOKEN (waits up to 10 s)
-await_callback() {
-  local i line
-  for i in $(seq 1 100); do
-    line=$(grep -o "\"target\":\"/callback?result=[^&\"]*&token=$1\"" "$H_WORK/server.log" 2>/dev/null | head -n 1)
-    if [ -n "$line" ]; then
-      line=${line#*result=}
-      echo "${line%%&*}"
-      return
-    fi
-    sleep 0.1
-  done
-  echo "(none)"
-}
-
 RESULTS=()
 # conclude N: records flow N's callback result
 conclude() {
   local token result
   token=$(jget "$H_WORK/verify.json" .token)
-  result=$(await_callback "$token")
+  result=$(h_await_callback "$token")
   say "    sandbox -> backend: callback result=$result token=$token"
   say "  => result $result"
   say ""
@@ -151,8 +132,12 @@ device_flow
 conclude 0
 
 say "2) Operator with header enrichment, REDIRECT flow through the operator's HTTP endpoint"
+say "   (the carrier's transparent proxy adds $H_HE_HEADER: $H_HE_MSISDN for $H_DEV4)"
 verify "$MSISDN_HE"
 device_flow
+say "    proxy: $(grep -c '"GET /he/' "$H_WORK/proxy.log" 2>/dev/null) enriched request(s): $(grep '"GET /he/' "$H_WORK/proxy.log" 2>/dev/null | tail -n 1 | sed 's/ "GET [^"]*"//')"
+grep -q "\"GET /he/[^\"]*\" [0-9]* got=\"[^\"]*\" sent=\"$MSISDN_HE\"" "$H_WORK/proxy.log" 2>/dev/null ||
+  h_fail "the operator hop did not go through the enrichment proxy"
 conclude 1
 
 say "3) deviceIp/devicePort flow: the device reports to the backend, status OK, no redirect"
@@ -175,7 +160,7 @@ say "4) CAMARA Number Verification: OpenID Connect authorization code flow on th
 say "   then /verify and /device-phone-number with the access token"
 b64url() { base64 | tr '+/' '-_' | tr -d '=\n'; }
 camara_flow() {
-  local disc az tok verifier challenge state url final code assertion at v n
+  local disc az tok verifier challenge state url code assertion at v n
   disc=$(ip netns exec "$H_NET" curl -sS --max-time 10 --cacert "$SB_CA" "$API/.well-known/openid-configuration")
   az=$(printf '%s' "$disc" | jq -r .authorization_endpoint); tok=$(printf '%s' "$disc" | jq -r .token_endpoint)
   say "    backend -> sandbox: GET $API/.well-known/openid-configuration"
@@ -187,16 +172,13 @@ camara_flow() {
   url="$url&state=$state&code_challenge=$challenge&code_challenge_method=S256&prompt=none"
   say "    backend -> device: please open the authorize URL (PKCE S256, state, prompt=none)"
   say "    device: smv follow AUTHORIZE_URL --return-url $CAMARA_RU (no --interface: smv chooses the path)"
-  h_smv follow "$url" --return-url "$CAMARA_RU" --cacert "$SB_CA" --json --max-time 20
+  h_smv follow "$url" --return-url "$CAMARA_RU" --state "$state" --cacert "$SB_CA" --json --max-time 20
   show_device
   [ "$H_RC" = 0 ] || { h_fail "CAMARA device flow exit $H_RC"; RESULTS[3]=device-failed; return; }
   [ "$(h_result .path.interface)" = rmnet_data0 ] || h_fail "the device did not use rmnet_data0"
-  # the code from the redirect_uri reached, after checking this flow's state (RFC 6749 10.12)
-  final=$(h_result .final_url)
-  code=$(python3 -c 'import sys, urllib.parse as u
-q = u.parse_qs(u.urlsplit(sys.argv[1]).query)
-print(q["code"][0] if q.get("state") == [sys.argv[2]] and "code" in q else "")' "$final" "$state")
-  [ -n "$code" ] || { h_fail "no code with this flow's state at $final"; RESULTS[3]=no-code; return; }
+  # smv checked this flow's state (RFC 6749 10.12) and decoded the code: the result's authorization
+  code=$(h_result .authorization.code)
+  [ -n "$code" ] && [ "$code" != null ] || { h_fail "no code in the result"; RESULTS[3]=no-code; return; }
   say "    device -> backend: the redirect_uri's code (state checked)"
   assertion=$("$H_SMV" sandbox assertion --key "$H_WORK/camara-client.pem" --client-id demo-backend --audience "$tok")
   say "    backend -> sandbox: POST $tok (code, PKCE verifier, private_key_jwt ES256)"
@@ -219,6 +201,7 @@ print(q["code"][0] if q.get("state") == [sys.argv[2]] and "code" in q else "")' 
 }
 camara_flow
 
+h_leak_settle
 say "What the WiFi side saw: $(h_counter "$H_HOME" smvh_home wifi_forwarded) packets forwarded by the home router, $(h_dns_total home-dns) DNS queries"
 [ "$(h_counter "$H_HOME" smvh_home wifi_forwarded)" = 0 ] || h_fail "traffic left through the home router"
 [ "$VERBOSE" = 1 ] && { say "---- sandbox log"; cat "$H_WORK/sandbox.err"; }

@@ -11,6 +11,7 @@ h_serve '{"routes": {
   "/slow":  {"status": 302, "headers": {"Location": "http://svc.example/after"}, "delay_ms": 4000},
   "/after": {"status": 200, "json": {"token": "never", "returnUrl": null}}}}'
 
+h_leak_start
 ip netns exec "$H_DEV" "$H_SMV" follow "https://$H_SERVER4/start" --cacert "$H_CA" --json --max-time 20 \
   >"$H_WORK/result.json" 2>"$H_WORK/smv.err" &
 flow=$!
@@ -21,6 +22,7 @@ t0=$(date +%s%N)
 ip -n "$H_DEV" link set rmnet_data0 down
 wait "$flow"
 H_RC=$?
+h_leak_mark "smv follow"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 
 case $H_RC in

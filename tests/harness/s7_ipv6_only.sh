@@ -22,7 +22,7 @@ peers=$(h_server_peers | sed 's/:[0-9]*$//' | sort -u | tr '\n' ' ')
 h_expect_eq "addresses the server saw" "$peers" "[$H_DEV6] "
 h_expect_eq "requests the server saw" "$(h_server_requests)" 3
 h_check "the carrier's DNS answered svc6.example from the device's IPv6 address" \
-  grep -q "query\[AAAA\] svc6.example from $H_DEV6" "$H_WORK/carrier-dns.log"
+  h_dns_seen carrier-dns AAAA svc6.example "$H_DEV6"
 h_expect_eq "home router DNS queries" "$(h_dns_total home-dns)" 0
 h_expect_eq "packets the home router forwarded" "$(h_counter "$H_HOME" smvh_home wifi_forwarded)" 0
 h_finish
