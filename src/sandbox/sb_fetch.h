@@ -1,7 +1,9 @@
 /* A small HTTP/1.1 client for the service side: the sandbox's callbacks (GET callbackUrl, http or
  * https) and the demo's app backend (POST the verify request with Basic credentials). One request
- * per connection ("Connection: close"), the whole response read into memory (bounded). The device
- * library is the wrong tool here: it refuses a plain-http first hop and sends no credentials, both
+ * per connection ("Connection: close"), the whole response read into memory (bounded). It is built
+ * from the client's own parts: the URL parser (core/url.h), the response reader with every framing
+ * check (core/http_response.h) and the stream (io/stream.h: TLS, one flush, a clean end). The device
+ * library's flow is the wrong tool here: it refuses a plain-http first hop and sends no credentials, both
  * on purpose, and it binds to a carrier path, which a service does not have. */
 #ifndef SMV_SANDBOX_SB_FETCH_H
 #define SMV_SANDBOX_SB_FETCH_H
@@ -25,8 +27,8 @@ typedef struct smv__sb_fetch_req {
   smv__alloc *alloc;               /* what the TLS engine is charged to (the conf's allocator) */
 } smv__sb_fetch_req;
 
-/* status: the HTTP status (100..599) with the body, or a negative SMV_ERR_* (CONNECT_*, TIMEOUT,
- * URL_PARSE, HTTP_MALFORMED, DNS_*, TLS_*) with no body. Called once, from the loop, unless
+/* status: the HTTP status (200..599) with the body, or a negative SMV_ERR_* (CONNECT_*, TIMEOUT,
+ * URL_PARSE, HTTP_*, DNS_*, TLS_*) with no body. Called once, from the loop, unless
  * cancelled; body is valid during the call. */
 typedef void (*smv__sb_fetch_cb)(smv__sb_fetch *f, int status, const char *body, size_t body_len,
                                  void *ud);
@@ -35,9 +37,5 @@ int smv__sb_fetch_start(uv_loop_t *loop, const smv__sb_fetch_req *req, smv__sb_f
                         smv__sb_fetch **out);
 /* Abandons the request: cb is not called; memory goes when the handles have closed. */
 void smv__sb_fetch_cancel(smv__sb_fetch *f);
-
-/* Splits "http(s)://host[:port]/target": *tls set for https. Returns 0 or SMV_ERR_URL_PARSE. */
-int smv__sb_fetch_split(const char *url, int *tls, char *host, size_t hostcap, unsigned *port,
-                        const char **target);
 
 #endif
