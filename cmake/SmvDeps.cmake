@@ -151,7 +151,7 @@ function(smv_dep_fix file what old new)
   string(FIND "${_src}" "${old}" _at)
   string(FIND "${_src}" "${old}" _last REVERSE)
   if(_at EQUAL -1 OR NOT _at EQUAL _last)
-    message(FATAL_ERROR "smv: the mbedTLS fix '${what}' no longer applies to ${file} (its anchor is not there exactly once)")
+    message(FATAL_ERROR "smv: the dependency fix '${what}' no longer applies to ${file} (its anchor is not there exactly once)")
   endif()
   string(REPLACE "${old}" "${new}" _src "${_src}")
   file(WRITE "${file}" "${_src}")
@@ -176,7 +176,6 @@ if(NOT SMV_SYSTEM_DEP_mbedtls)
     "    if (hostname == NULL) {\n        return 0;\n    }\n\n    MBEDTLS_SSL_DEBUG_MSG(3,\n                          (\"client hello, adding server name extension"
     "    if (hostname == NULL) {\n        return 0;\n    }\n    { /* smv: RFC 6066 3, no IP literal in server_name */\n        extern size_t mbedtls_x509_crt_parse_cn_inet_pton(const char *cn, void *dst);\n        unsigned char smv_ip[16];\n        if (mbedtls_x509_crt_parse_cn_inet_pton(hostname, smv_ip) != 0) {\n            return 0;\n        }\n    }\n\n    MBEDTLS_SSL_DEBUG_MSG(3,\n                          (\"client hello, adding server name extension")
 
-endif()
 
 # mbedTLS 3.6.6, ssl_misc.h: its TLS 1.2 client offers rsa_pss_rsae_sha256/384/512 (the list it
 # sends serves TLS 1.3 too) and then refuses a ServerKeyExchange signed with one of them, with an
@@ -221,6 +220,21 @@ smv_dep_fix("${_smv_x509}" "chain order: search the whole received chain"
 smv_dep_fix("${_smv_x509}" "chain order: pass the path"
   "                                   ver_chain->len - 1, self_cnt, rs_ctx,\n                                   &now);"
   "                                   ver_chain->len - 1, self_cnt, rs_ctx,\n                                   &now, ver_chain);")
+
+endif()
+
+if(NOT SMV_SYSTEM_DEP_c-ares)
+  # c-ares 1.34.5, ares_process.c: every read of a DNS socket makes room for 65,535 bytes in the
+  # connection's buffer, also for UDP, and a flow holds one per server socket: a name lookup added
+  # about 130 KB to a flow's heap peak (two sockets), three times the rest of the flow. A UDP answer
+  # is one datagram no larger than the EDNS payload size c-ares advertises (1,232 by default, RFC 6891
+  # 6.2.3 and the 2020 DNS flag day; 512 without EDNS, RFC 1035 4.2.1): room for that is enough, and a
+  # larger datagram, which a compliant server never sends, is cut and then refused as malformed (fail
+  # closed). TCP keeps its full buffer.
+  smv_dep_fix("${SMV_DEP_c-ares_DIR}/src/lib/ares_process.c" "UDP reads sized to the EDNS payload"
+    "    size_t         len = 65535;\n    unsigned char *ptr;"
+    "    size_t         len = (conn->flags & ARES_CONN_FLAG_TCP) ? 65535 : /* smv: one datagram */\n                         (channel->ednspsz > 512 ? channel->ednspsz : 512);\n    unsigned char *ptr;")
+endif()
 
 # Third-party code is compiled without our warning flags.
 set(_smv_saved_flags "${CMAKE_C_FLAGS}")
