@@ -93,6 +93,11 @@ const char *smv_version_string(void);
   XX(CONNECT_UNREACH,        -977,  5, "network or host unreachable")                                   \
   XX(CONNECT,                -976,  5, "connection failed")                                             \
   XX(CONN_RESET,             -975,  5, "connection reset by the server")                                \
+  XX(ADDRESS_FAMILY,         -928,  5, "the address family is not allowed (--ipv4/--ipv6) or the carrier path cannot reach it") \
+  XX(NAT64_NO_PREFIX,        -932,  5, "IPv6-only path and no NAT64 prefix: no DNS64 answer for ipv4only.arpa (RFC 7050)") \
+  XX(NAT64_DISCOVERY,        -931,  5, "malformed ipv4only.arpa answer: no 192.0.0.170/171 where RFC 6052 allows") \
+  XX(NAT64_PREFIX,           -930,  5, "NAT64 prefix not usable (RFC 6052: its length, bits 64-71, or its scope)") \
+  XX(NAT64_WKP_NON_GLOBAL,   -929,  5, "64:ff9b::/96 cannot carry a non-global IPv4 address (RFC 6052 3.1)") \
   XX(TLS_CERT_EXPIRED,       -974,  6, "server certificate expired")                                    \
   XX(TLS_CERT_FUTURE,        -973,  6, "server certificate not yet valid")                              \
   XX(TLS_CERT_UNTRUSTED,     -972,  6, "server certificate not signed by a trusted root")               \
@@ -300,7 +305,11 @@ typedef struct smv_hop {
   int status;                    /* 0 when no response was received */
   const char *tls;               /* "tls1.3", "tls1.3-resumed", "tls1.2", "tls1.2-resumed", "none" */
   int reused;                    /* the connection was kept alive from an earlier hop */
-  char remote[64];               /* "203.0.113.1:443", "[2001:db8::1]:443" */
+  char remote[64];               /* "203.0.113.1:443", "[2001:db8::1]:443": the address connected to
+                                    (under NAT64, the synthesised IPv6 address; the URL keeps the
+                                    literal) */
+  int family;                    /* 4 or 6: the family of that connection; 0 when none was made */
+  int nat64;                     /* the address was synthesised under the path's NAT64 prefix */
   char local[64];
   double ms;                     /* from the hop's start to its complete response */
   double start_ms;               /* since the flow started */
@@ -314,7 +323,8 @@ typedef struct smv_stats {
   unsigned connections;
   unsigned tls_full;
   unsigned tls_resumed;
-  unsigned dns_queries;
+  unsigned dns_queries;          /* DNS queries sent: A and AAAA each count, and ipv4only.arpa */
+  unsigned dns_lookups;          /* names resolved through the DNS (not the client's cache) */
   size_t heap_peak_bytes;        /* the client's allocator high-water mark during this flow */
   double ms;
 } smv_stats;
@@ -339,6 +349,7 @@ typedef struct smv_result {
     smv_path_class cls;
     int declared;
     char local[64];              /* local address:port of the first connection */
+    char clat[32];               /* the path's 464XLAT CLAT that carried IPv4 ("v4-rmnet_data0"), or "" */
     char evidence[512];
   } path;
   struct {

@@ -104,8 +104,11 @@ void smv__platform_get(smv__platform *out);
 int smv__platform_choose(const smv__platform *p, const smv__snapshot *snap, smv__choose_opts *o,
                          smv__verdict *out);
 
-/* socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC) then ops->bind_socket; closes it on failure.
- * SMV_OK and *fd, SMV_ERR_IO (socket() failed) or SMV_ERR_PATH_BIND. */
+/* Binds fd (of family) to the path's source address (smv__path_source), port 0. SMV_OK, or
+ * SMV_ERR_PATH_BIND (the path has no address of the family: errno EADDRNOTAVAIL; or bind failed). */
+int smv__bind_source(const smv__path *path, int fd, int family);
+/* socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC), ops->bind_socket, then smv__bind_source;
+ * closes it on failure. SMV_OK and *fd, SMV_ERR_IO (socket() failed) or SMV_ERR_PATH_BIND. */
 int smv__platform_open_socket(const smv__platform *p, const smv__path *path, int family, int type,
                               int *fd);
 

@@ -1,15 +1,24 @@
-/* DNS on the path: every socket c-ares opens is bound through the platform before it connects, and
+/* DNS on the path: every socket c-ares opens is bound through the platform (and to an address of the
+ * path, smv__bind_source) before it connects, and
  * a socket that cannot be bound fails its query. ares_set_local_dev would be simpler but ignores a
  * failed SO_BINDTODEVICE and then sends the query on whatever route the kernel picks. */
 #include <ares.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include "platform.h"
 
 static int configure(ares_socket_t fd, int type, void *data) {
   smv__ares_binding *b = data;
   (void)type;
-  if (b->platform->ops->bind_socket(b->platform->user_data, b->path, (int)fd) != SMV_OK) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  /* An unbound socket still says its family. */
+  int ok = getsockname((int)fd, (struct sockaddr *)&ss, &len) == 0 &&
+           b->platform->ops->bind_socket(b->platform->user_data, b->path, (int)fd) == SMV_OK &&
+           smv__bind_source(b->path, (int)fd, ss.ss_family) == SMV_OK;
+  if (!ok) {
     b->failures++;
     return -1;
   }

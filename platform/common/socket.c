@@ -1,5 +1,7 @@
-/* Sockets on a path: opening one already bound, binding by device name, and the post-connect check
- * that the kernel really used the path's address. The model is curl's bindlocal(): a bind that
+/* Sockets on a path: opening one already bound (to the device, and to an address of the path, so
+ * that the kernel cannot pick another interface's address as the source: an IPv4 socket on a path
+ * without IPv4 would otherwise ARP with WiFi's address), binding by device name, and the post-connect
+ * check that the kernel really used the path's address. The model is curl's bindlocal(): a bind that
  * fails, fails the connection; nothing is sent unbound. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,12 +15,36 @@
 
 #include "platform.h"
 
+int smv__bind_source(const smv__path *path, int fd, int family) {
+  smv__addr src;
+  if (smv__path_source(path, family, &src) != 0) {
+    errno = EADDRNOTAVAIL; /* the path has no address of this family: nothing may be sent */
+    return SMV_ERR_PATH_BIND;
+  }
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof(ss));
+  socklen_t len;
+  if (family == AF_INET) {
+    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+    in->sin_family = AF_INET;
+    memcpy(&in->sin_addr, src.bytes, 4);
+    len = sizeof(*in);
+  } else {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    in6->sin6_family = AF_INET6;
+    memcpy(&in6->sin6_addr, src.bytes, 16);
+    len = sizeof(*in6);
+  }
+  return bind(fd, (struct sockaddr *)&ss, len) == 0 ? SMV_OK : SMV_ERR_PATH_BIND;
+}
+
 int smv__platform_open_socket(const smv__platform *p, const smv__path *path, int family, int type,
                               int *fd) {
   *fd = -1;
   int s = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (s < 0) return SMV_ERR_IO;
   int rc = p->ops->bind_socket(p->user_data, path, s);
+  if (rc == SMV_OK) rc = smv__bind_source(path, s, family);
   if (rc != SMV_OK) {
     int saved = errno;
     close(s);

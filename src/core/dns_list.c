@@ -134,3 +134,29 @@ void smv__dns_list_csv(const smv__dns_list *l, char *buf, size_t len) {
     used += (size_t)n;
   }
 }
+
+/* The family of one server entry: "1.2.3.4", "1.2.3.4:53" are IPv4; "2001:db8::1", "[..]:53",
+ * "fe80::1%wlan0" are IPv6. */
+static int server_family(const char *s) {
+  if (s[0] == '[') return AF_INET6;
+  char host[64];
+  size_t n = strcspn(s, ":");
+  if (s[n] == ':' && strchr(s + n + 1, ':')) return AF_INET6; /* two colons or more: IPv6 */
+  if (n >= sizeof(host)) return 0;
+  memcpy(host, s, n);
+  host[n] = '\0';
+  unsigned char b[4];
+  return inet_pton(AF_INET, host, b) == 1 ? AF_INET : 0;
+}
+
+void smv__dns_list_keep(smv__dns_list *l, int v4, int v6) {
+  size_t o = 0;
+  for (size_t i = 0; i < l->count; i++) {
+    int fam = server_family(l->servers[i]);
+    if ((fam == AF_INET && v4) || (fam == AF_INET6 && v6)) {
+      if (o != i) memcpy(l->servers[o], l->servers[i], sizeof(l->servers[0]));
+      o++;
+    }
+  }
+  l->count = o;
+}

@@ -84,6 +84,14 @@ void smv__path_classify(const smv__snapshot *snap, size_t index, smv__classifica
 void smv__classification_text(const smv__classification *c, char *buf, size_t len);
 /* True when the interface can carry traffic: IFF_UP, IFF_RUNNING (or loopback) and an address. */
 int smv__path_usable(const smv__path *p);
+/* 1 when the path has an address of family (AF_INET, AF_INET6) to send from: for IPv6 one beyond
+ * the link (not fe80::/10), since a link-local source reaches no server. */
+int smv__path_has_family(const smv__path *p, int family);
+/* The address a socket of family binds to on the path (the first such address; IPv6: the first
+ * beyond the link). 0 and *out, or -1 when the path has none. */
+int smv__path_source(const smv__path *p, int family, smv__addr *out);
+/* 1 when the path holds an IPv4 address in 192.0.0.0/29, the CLAT's range (RFC 7335). */
+int smv__path_has_clat_addr(const smv__path *p);
 /* 1 if addr is one of the path's addresses (loopback: within one of its prefixes). IPv4-mapped IPv6
  * addresses count as IPv4. */
 int smv__path_has_addr(const smv__path *p, const smv__addr *addr);
@@ -109,11 +117,36 @@ typedef struct smv__verdict {
   smv__path path;                /* copy of the chosen path (valid when err == SMV_OK) */
   smv_path_class cls;            /* the chosen path's class (declared paths keep their real class) */
   int declared;                  /* chosen because the user declared it a carrier path */
+  int has_clat;                  /* the chosen cellular path has no IPv4 address of its own, and its
+                                    464XLAT CLAT (RFC 6877) carries IPv4: */
+  smv__path clat;                /* v4-NAME, with its address in 192.0.0.0/29 (RFC 7335) */
   char evidence[SMV__VERDICT_TEXT_LEN]; /* "rmnet_data0: ...; ..." strongest first: why */
 } smv__verdict;
 
 /* The default chooser. Never falls back: a named interface is that interface or an error. */
 int smv__path_choose(const smv__snapshot *snap, const smv__choose_opts *opts, smv__verdict *out);
+
+/* ---- Address families on the chosen path (path_plan.c) ------------------------------------------- */
+typedef enum smv__v4_via {
+  SMV__V4_NONE = 0,              /* IPv4 cannot be reached: an IPv4 destination is refused */
+  SMV__V4_DIRECT,                /* the path has IPv4 of its own */
+  SMV__V4_CLAT,                  /* through the path's CLAT (464XLAT, RFC 6877) */
+  SMV__V4_NAT64                  /* IPv6-only: the address is synthesised under the path's NAT64
+                                    prefix (RFC 6052), learnt from its DNS64 (RFC 7050) */
+} smv__v4_via;
+
+typedef struct smv__family_plan {
+  int v6;                        /* IPv6 destinations can be reached */
+  smv__v4_via v4;                /* and IPv4 ones, this way */
+  int ask_aaaa, ask_a;           /* the DNS queries a name needs */
+} smv__family_plan;
+
+/* How a flow on path reaches each family, given its CLAT and the family the caller forces (0: both,
+ * 4: IPv4 only, 6: IPv6 only; --ipv4 / --ipv6). A family the path cannot reach is never tried: no
+ * socket, no query for it. AAAA is asked whenever IPv6 is reachable; A when IPv4 is reachable
+ * directly or through the CLAT, or when IPv4 is forced (then through NAT64): on an IPv6-only path
+ * without a CLAT, the DNS64 synthesises what a name needs (RFC 6147). */
+void smv__path_plan(const smv__path *p, int has_clat, int family, smv__family_plan *out);
 
 /* ---- DNS server lists (dns_list.c) -------------------------------------- */
 typedef struct smv__dns_list {
@@ -131,6 +164,9 @@ int smv__dns_parse_resolved(const char *text, const char *ifname, smv__dns_list 
 /* resolv.conf text: nameserver lines. Loopback servers (a local stub such as 127.0.0.53 answers from
  * whatever path it likes) are skipped unless keep_loopback. */
 int smv__dns_parse_resolv_conf(const char *text, int keep_loopback, smv__dns_list *out);
+/* Keeps the servers the path can reach: IPv4 ones only with v4, IPv6 ones only with v6 (a query to
+ * another family would leave with another interface's address, or not at all). */
+void smv__dns_list_keep(smv__dns_list *l, int v4, int v6);
 /* The servers joined with ',' for ares_set_servers_csv(). */
 void smv__dns_list_csv(const smv__dns_list *l, char *buf, size_t len);
 /* ---- Addresses (path_addr.c) --------------------------------------------------------------------- */

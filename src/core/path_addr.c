@@ -80,3 +80,31 @@ int smv__path_usable(const smv__path *p) {
   if (!(p->flags & (IFF_RUNNING | IFF_LOOPBACK))) return 0;
   return p->naddrs > 0;
 }
+
+/* fe80::/10: never a source toward a server. */
+static int link_local6(const smv__addr *a) {
+  return a->family == AF_INET6 && a->bytes[0] == 0xfe && (a->bytes[1] & 0xc0) == 0x80;
+}
+
+int smv__path_source(const smv__path *p, int family, smv__addr *out) {
+  for (size_t i = 0; i < p->naddrs; i++) {
+    const smv__addr *a = &p->addrs[i];
+    if (a->family != family || link_local6(a)) continue;
+    *out = *a;
+    return 0;
+  }
+  return -1;
+}
+
+int smv__path_has_family(const smv__path *p, int family) {
+  smv__addr a;
+  return smv__path_source(p, family, &a) == 0;
+}
+
+int smv__path_has_clat_addr(const smv__path *p) {
+  for (size_t i = 0; i < p->naddrs; i++)
+    if (p->addrs[i].family == AF_INET && p->addrs[i].bytes[0] == 192 && p->addrs[i].bytes[1] == 0 &&
+        p->addrs[i].bytes[2] == 0 && p->addrs[i].bytes[3] < 8)
+      return 1;
+  return 0;
+}

@@ -1,10 +1,12 @@
 /* The path verdict: which interface a flow may use, or why none. Pure (snapshot and options in,
  * verdict out) so that every rule is tested from recorded layouts. The rules never fall back: a named
  * interface is that interface or an error, and no interface given means the one cellular path. */
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "core/path.h"
 
@@ -82,12 +84,38 @@ static int vpn_verdict(const smv__snapshot *snap, const smv__choose_opts *o, con
   return SMV_OK;
 }
 
+/* A cellular path without IPv4 of its own reaches IPv4 through its CLAT when it has one (464XLAT,
+ * RFC 6877): v4-NAME, up, with its address in 192.0.0.0/29 (RFC 7335). It is part of the same
+ * carrier path, not another one. */
+static void attach_clat(const smv__snapshot *snap, smv__verdict *v) {
+  const smv__path *p = &v->path;
+  if (strncmp(p->name, "v4-", 3) == 0 || smv__path_has_family(p, AF_INET)) return;
+  char want[40];
+  snprintf(want, sizeof(want), "v4-%s", p->name);
+  for (size_t k = 0; k < snap->count; k++) {
+    const smv__path *c = &snap->paths[k];
+    if (strcmp(c->name, want) != 0 || !smv__path_usable(c) || !smv__path_has_clat_addr(c)) continue;
+    v->clat = *c;
+    v->has_clat = 1;
+    char a4[INET_ADDRSTRLEN] = "";
+    smv__addr src;
+    if (smv__path_source(c, AF_INET, &src) == 0) smv__addr_format(&src, a4, sizeof(a4));
+    append(v, "; IPv4 through its CLAT ");
+    append(v, c->name);
+    append(v, " (");
+    append(v, a4);
+    append(v, ", 464XLAT)");
+    return;
+  }
+}
+
 static int chosen(const smv__snapshot *snap, size_t i, smv_path_class cls, int declared, smv__verdict *v) {
   v->err = SMV_OK;
   v->index = (int)i;
   v->path = snap->paths[i];
   v->cls = cls;
   v->declared = declared;
+  if (cls == SMV_PATH_CELLULAR && !declared) attach_clat(snap, v);
   return SMV_OK;
 }
 

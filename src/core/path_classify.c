@@ -178,16 +178,8 @@ static void collect(const smv__snapshot *snap, const smv__path *p, int depth, si
  * IPv6. It is as cellular as its base, and it is no VPN, so this must outrank the tun kind. A name is
  * easy to fake, so it counts only with the base present and clatd's address from 192.0.0.0/29
  * (RFC 7335); otherwise the tun stays a tun. */
-static int has_clat_addr(const smv__path *p) {
-  for (size_t i = 0; i < p->naddrs; i++)
-    if (p->addrs[i].family == AF_INET && p->addrs[i].bytes[0] == 192 && p->addrs[i].bytes[1] == 0 &&
-        p->addrs[i].bytes[2] == 0 && p->addrs[i].bytes[3] < 8)
-      return 1;
-  return 0;
-}
-
 static void clat_signal(const smv__snapshot *snap, const smv__path *p, int depth, signals *sg) {
-  if (!prefixed(p->name, "v4-") || !p->name[3] || depth > 0 || !has_clat_addr(p)) return;
+  if (!prefixed(p->name, "v4-") || !p->name[3] || depth > 0 || !smv__path_has_clat_addr(p)) return;
   const char *base = p->name + 3;
   for (size_t i = 0; i < snap->count; i++) {
     if (strcmp(snap->paths[i].name, base) != 0) continue;

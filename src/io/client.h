@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "core/alloc.h"
+#include "core/nat64.h"
 #include "io/tls.h"
 #include "platform.h"
 #include "smv.h"
@@ -25,6 +26,15 @@ struct smv_client {
   smv__conn *idle;              /* keep-alive pool: connections between flows/hops */
   unsigned nidle;
   struct smv_flow *flows;       /* running flows (cancelled on free) */
+  struct smv__dns_entry *dns_cache; /* names resolved, newest first (dns_cache.c) */
+  unsigned ndns_cache;
+  struct {                      /* the NAT64 prefix of the last IPv6-only path (dns_cache.c) */
+    int valid;
+    unsigned ifindex;
+    char ifname[32];
+    smv__nat64_prefix prefix;
+    uint64_t expires_ms;
+  } nat64;
   int freeing;
   unsigned pending_closes;      /* handles still closing: memory is released when this reaches 0 */
 };

@@ -2,8 +2,10 @@
  * bookkeeping that releases it once libuv is done with every handle of its connections, flows and
  * DNS channels. */
 #include "io/client.h"
+#include "io/dns_cache.h"
 
 static void release_now(smv_client *cl) {
+  smv__dns_cache_clear(cl);
   if (cl->tls) smv__tls_conf_free(cl->tls);
   smv__free(&cl->alloc, cl->cacert_file);
   smv__free(&cl->alloc, cl->ca_dir);

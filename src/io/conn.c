@@ -22,24 +22,26 @@ static void on_released(smv__stream *s) {
   smv__client_close_end(cl);
 }
 
+void smv__conn_key(char key[SMV__CONN_KEY_MAX], int tls, const char *host, unsigned port, const char *ifname) {
+  snprintf(key, SMV__CONN_KEY_MAX, "%s://%s:%u%%%s", tls ? "https" : "http", host, port, ifname);
+}
+
 int smv__conn_new(smv_client *cl, const char *key, const char *host, unsigned port, int tls,
                   smv__conn **out) {
-  size_t klen = strlen(key);
-  smv__conn *c = smv__calloc(&cl->alloc, 1, sizeof(*c) + klen + 1);
+  size_t klen = strlen(key), hlen = strlen(host);
+  smv__conn *c = smv__calloc(&cl->alloc, 1, sizeof(*c) + klen + 1 + hlen + 1);
   if (!c) return SMV_ERR_NOMEM;
   c->client = cl;
   c->fd = -1;
   c->port = port;
+  c->tls = tls;
   memcpy(c->key, key, klen + 1);
-  smv__tls *t = NULL;
-  int rc = 0;
-  if (tls) {
-    smv__tls_conf *conf;
-    rc = smv__client_tls(cl, &conf);
-    if (rc == 0) rc = smv__tls_new(conf, host, port, &t);
-  }
-  if (rc == 0) rc = smv__stream_init(&c->st, cl->loop, &cl->alloc, t, SMV__PLAIN_RBUF, &conn_stream_events, c);
-  else if (t) smv__tls_free(t);
+  c->host = c->key + klen + 1;
+  memcpy(c->host, host, hlen + 1);
+  /* The configuration first: a bad trust store is this hop's error before any packet is sent. */
+  smv__tls_conf *conf;
+  int rc = tls ? smv__client_tls(cl, &conf) : 0;
+  if (rc == 0) rc = smv__stream_init(&c->st, cl->loop, &cl->alloc, NULL, SMV__PLAIN_RBUF, &conn_stream_events, c);
   if (rc) {
     smv__free(&cl->alloc, c);
     return rc;
@@ -94,11 +96,22 @@ static void format_sockaddr(const struct sockaddr *sa, char *buf, size_t cap) {
   }
 }
 
+/* The result of the TCP stage: to the racing owner (connected), else as a failure of ready. */
+static void report_connect(smv__conn *c, int err) {
+  const smv__conn_events *ev = c->ev;
+  if (ev && ev->connected) ev->connected(c, err, c->ud);
+  else if (ev && ev->ready) ev->ready(c, err, c->ud);
+}
+
 static void on_connect(uv_connect_t *req, int status) {
   smv__conn *c = req->data;
   if (c->closing) return;
+  if (c->abandoned) { /* it lost the race: now that the handshake of TCP is over, end it */
+    smv__conn_close(c);
+    return;
+  }
   if (status < 0) {
-    if (c->ev && c->ev->ready) c->ev->ready(c, smv__stream_uv_error(status), c->ud);
+    report_connect(c, smv__stream_uv_error(status));
     return;
   }
   c->connected = 1;
@@ -114,11 +127,38 @@ static void on_connect(uv_connect_t *req, int status) {
     int rc = pf->ops->check_local(pf->user_data, c->path, c->fd, NULL, 0);
     c->path = NULL;
     if (rc) {
-      if (c->ev && c->ev->ready) c->ev->ready(c, rc, c->ud);
+      report_connect(c, rc);
       return;
     }
   }
+  if (c->ev && c->ev->connected) c->ev->connected(c, 0, c->ud);
+  else smv__conn_start(c);
+}
+
+void smv__conn_start(smv__conn *c) {
+  if (c->tls && !c->st.tls) {
+    smv__tls_conf *conf;
+    smv__tls *t = NULL;
+    int rc = smv__client_tls(c->client, &conf);
+    if (rc == 0) rc = smv__tls_new(conf, c->host, c->port, &t);
+    if (rc) {
+      if (c->ev && c->ev->ready) c->ev->ready(c, rc, c->ud);
+      return;
+    }
+    smv__stream_set_tls(&c->st, t);
+  }
   smv__stream_start(&c->st); /* the TLS handshake, or ready at once */
+}
+
+void smv__conn_abandon(smv__conn *c) {
+  c->ev = NULL;
+  c->ud = NULL;
+  if (c->connected || c->closing) {
+    smv__conn_close(c);
+    return;
+  }
+  c->abandoned = 1;
+  smv__stream_linger_connect(&c->st, 0);
 }
 
 int smv__conn_connect(smv__conn *c, const smv__path *path, const struct sockaddr *addr,
@@ -129,7 +169,7 @@ int smv__conn_connect(smv__conn *c, const smv__path *path, const struct sockaddr
   memcpy(&c->remote, addr, addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
   format_sockaddr(addr, c->remote_text, sizeof(c->remote_text));
   int fd = -1, rc;
-  c->path = path;
+  c->path = c->path_bound = path;
   if (path) {
     rc = smv__platform_open_socket(&cl->platform, path, addr->sa_family, SOCK_STREAM, &fd);
     if (rc) return rc;
@@ -188,7 +228,7 @@ static void pool_closed(smv__conn *c, int err, void *ud) {
   smv__conn_close(c);
 }
 
-static const smv__conn_events pool_events = {NULL, pool_data, pool_closed, NULL};
+static const smv__conn_events pool_events = {NULL, NULL, pool_data, pool_closed, NULL};
 
 void smv__conn_pool_put(smv__conn *c) {
   smv_client *cl = c->client;

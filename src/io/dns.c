@@ -1,6 +1,7 @@
 /* DNS on the path with c-ares. c-ares tells us which sockets to watch (sock_state_cb); libuv polls
  * them and a timer drives c-ares's retransmissions. The query never leaves on another path: the
- * platform binds each socket c-ares opens, and a socket that cannot be bound fails the query. */
+ * platform binds each socket c-ares opens (device and source address), and a socket that cannot be
+ * bound fails the query. */
 #include "io/dns.h"
 
 #include <ares.h>
@@ -25,11 +26,17 @@ struct smv__dns {
   smv__dns_poll *polls;
   unsigned open_handles;
   int freeing;
-  smv__dns_cb cb;
-  void *ud;
-  unsigned port;
+  struct smv__dns_query {       /* [0] AAAA, [1] A */
+    smv__dns *d;
+    int family;
+    smv__dns_cb cb;
+    void *ud;
+    unsigned port;
+  } q[2];
   int in_callback;              /* inside on_addrinfo: c-ares must not be destroyed under itself */
 };
+
+static int busy(const smv__dns *d) { return d->q[0].cb || d->q[1].cb; }
 
 static void *ares_malloc_hook(size_t n) { return smv__malloc(NULL, n); }
 static void ares_free_hook(void *p) { smv__free(NULL, p); }
@@ -77,7 +84,7 @@ static void on_timer(uv_timer_t *t) {
   smv__dns *d = t->data;
   smv__alloc *prev = smv__alloc_enter(&d->client->alloc);
   ares_process_fd(d->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-  if (!d->freeing && d->cb) rearm(d);
+  if (!d->freeing && busy(d)) rearm(d);
   smv__alloc_leave(prev);
 }
 
@@ -88,7 +95,7 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   ares_socket_t r = (status < 0 || (events & UV_READABLE)) ? p->fd : ARES_SOCKET_BAD;
   ares_socket_t w = (status < 0 || (events & UV_WRITABLE)) ? p->fd : ARES_SOCKET_BAD;
   ares_process_fd(d->channel, r, w);
-  if (!d->freeing && d->cb) rearm(d);
+  if (!d->freeing && busy(d)) rearm(d);
   smv__alloc_leave(prev);
 }
 
@@ -122,9 +129,18 @@ static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writab
   uv_poll_start(&p->poll, (readable ? UV_READABLE : 0) | (writable ? UV_WRITABLE : 0), on_poll);
 }
 
-int smv__dns_new(smv_client *cl, const smv__path *path, const smv__dns_list *servers, smv__dns **out) {
+int smv__dns_new(smv_client *cl, const smv__path *path, const char *override_csv, int v4, int v6,
+                 smv__dns **out) {
   int rc = smv__dns_global_init();
   if (rc) return rc;
+  /* The path's own servers (--dns, else what the platform knows for it), of the families the path
+   * can reach. */
+  smv__dns_list servers;
+  const smv__platform *pf = &cl->platform;
+  rc = pf->ops->dns_servers(pf->user_data, path, override_csv, &servers);
+  if (rc) return rc;
+  smv__dns_list_keep(&servers, v4, v6);
+  if (servers.count == 0) return SMV_ERR_DNS_NO_SERVERS;
   smv__dns *d = smv__calloc(&cl->alloc, 1, sizeof(*d));
   if (!d) return SMV_ERR_NOMEM;
   d->client = cl;
@@ -142,26 +158,15 @@ int smv__dns_new(smv_client *cl, const smv__path *path, const smv__dns_list *ser
     smv__free(&cl->alloc, d);
     return SMV_ERR_NOMEM;
   }
-  if (path) {
-    d->path = *path;
-    d->binding.platform = &cl->platform;
-    d->binding.path = &d->path;
-    rc = smv__platform_bind_ares((struct ares_channeldata *)d->channel, &d->binding, servers);
-    if (rc) {
-      ares_destroy(d->channel);
-      smv__alloc_leave(prev);
-      smv__free(&cl->alloc, d);
-      return rc;
-    }
-  } else if (servers && servers->count) {
-    char csv[SMV__DNS_MAX * 66];
-    smv__dns_list_csv(servers, csv, sizeof(csv));
-    if (ares_set_servers_csv(d->channel, csv) != ARES_SUCCESS) {
-      ares_destroy(d->channel);
-      smv__alloc_leave(prev);
-      smv__free(&cl->alloc, d);
-      return SMV_ERR_INVALID_ARG;
-    }
+  d->path = *path;
+  d->binding.platform = &cl->platform;
+  d->binding.path = &d->path;
+  rc = smv__platform_bind_ares((struct ares_channeldata *)d->channel, &d->binding, &servers);
+  if (rc) {
+    ares_destroy(d->channel);
+    smv__alloc_leave(prev);
+    smv__free(&cl->alloc, d);
+    return rc;
   }
   smv__alloc_leave(prev);
   uv_timer_init(cl->loop, &d->timer);
@@ -190,9 +195,10 @@ static int map_ares(int status) {
 
 static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res) {
   (void)timeouts;
-  smv__dns *d = arg;
-  smv__dns_cb cb = d->cb;
-  d->cb = NULL;
+  struct smv__dns_query *q = arg;
+  smv__dns *d = q->d;
+  smv__dns_cb cb = q->cb;
+  q->cb = NULL;
   if (status == ARES_EDESTRUCTION || d->freeing || !cb) {
     ares_freeaddrinfo(res);
     return;
@@ -203,47 +209,45 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
   if (status != ARES_SUCCESS) {
     err = d->binding.failures ? SMV_ERR_PATH_BIND : map_ares(status);
   } else {
-    /* Interleave families (RFC 8305's spirit, without racing): v6, v4, v6, ... */
-    struct ares_addrinfo_node *v6 = NULL, *v4 = NULL;
-    for (struct ares_addrinfo_node *n = res ? res->nodes : NULL; n; n = n->ai_next) {
-      if (n->ai_family == AF_INET6 && !v6) v6 = n;
-      if (n->ai_family == AF_INET && !v4) v4 = n;
-    }
-    while ((v6 || v4) && ans.count < SMV__DNS_ADDRS_MAX) {
-      struct ares_addrinfo_node *pick[2] = {v6, v4};
-      for (int i = 0; i < 2 && ans.count < SMV__DNS_ADDRS_MAX; i++) {
-        if (!pick[i]) continue;
-        if (pick[i]->ai_addrlen > sizeof(ans.addrs[0])) continue;
-        memcpy(&ans.addrs[ans.count], pick[i]->ai_addr, pick[i]->ai_addrlen);
-        ans.count++;
-      }
-      for (v6 = v6 ? v6->ai_next : NULL; v6 && v6->ai_family != AF_INET6; v6 = v6->ai_next) {}
-      for (v4 = v4 ? v4->ai_next : NULL; v4 && v4->ai_family != AF_INET; v4 = v4->ai_next) {}
+    for (struct ares_addrinfo_node *n = res ? res->nodes : NULL; n && ans.count < SMV__DNS_ADDRS_MAX;
+         n = n->ai_next) {
+      if (n->ai_family != q->family || n->ai_addrlen > sizeof(ans.addrs[0])) continue;
+      memcpy(&ans.addrs[ans.count], n->ai_addr, n->ai_addrlen);
+      uint32_t ttl = n->ai_ttl > 0 ? (uint32_t)n->ai_ttl : 0;
+      if (ans.count == 0 || ttl < ans.ttl) ans.ttl = ttl;
+      ans.count++;
     }
     if (ans.count == 0) err = SMV_ERR_DNS_NO_ADDRESS;
   }
   ares_freeaddrinfo(res);
-  uv_timer_stop(&d->timer);
-  d->in_callback = 1;
-  cb(d->ud, err, &ans);
-  d->in_callback = 0;
-  if (d->freeing) uv_timer_start(&d->timer, on_deferred_free, 0, 0);
+  if (!busy(d)) uv_timer_stop(&d->timer);
+  d->in_callback++;
+  cb(q->ud, q->family, err, &ans);
+  d->in_callback--;
+  if (d->freeing && !d->in_callback) uv_timer_start(&d->timer, on_deferred_free, 0, 0);
 }
 
-int smv__dns_resolve(smv__dns *d, const char *host, unsigned port, smv__dns_cb cb, void *ud) {
+int smv__dns_resolve(smv__dns *d, const char *host, unsigned port, int family, smv__dns_cb cb,
+                     void *ud) {
+  struct smv__dns_query *q = &d->q[family == AF_INET ? 1 : 0];
+  if (q->cb || (family != AF_INET && family != AF_INET6)) return SMV_ERR_INVALID_ARG;
   struct ares_addrinfo_hints hints;
   memset(&hints, 0, sizeof(hints));
-  hints.ai_family = AF_UNSPEC;
+  hints.ai_family = family;
   hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = ARES_AI_NUMERICSERV;
+  /* NOSORT: the answer's order is kept (the ordering across families is Happy Eyeballs', and c-ares's
+   * RFC 6724 sort would open unbound sockets to find source addresses). */
+  hints.ai_flags = ARES_AI_NUMERICSERV | ARES_AI_NOSORT;
   char service[8];
   snprintf(service, sizeof(service), "%u", port);
-  d->cb = cb;
-  d->ud = ud;
-  d->port = port;
+  q->d = d;
+  q->family = family;
+  q->cb = cb;
+  q->ud = ud;
+  q->port = port;
   smv__alloc *prev = smv__alloc_enter(&d->client->alloc);
-  ares_getaddrinfo(d->channel, host, service, &hints, on_addrinfo, d);
-  if (d->cb) rearm(d);
+  ares_getaddrinfo(d->channel, host, service, &hints, on_addrinfo, q);
+  if (busy(d)) rearm(d);
   smv__alloc_leave(prev);
   return 0;
 }
@@ -266,6 +270,6 @@ static void destroy(smv__dns *d) {
 void smv__dns_free(smv__dns *d) {
   if (!d || d->freeing) return;
   d->freeing = 1;
-  d->cb = NULL;
+  d->q[0].cb = d->q[1].cb = NULL;
   if (!d->in_callback) destroy(d);
 }

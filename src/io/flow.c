@@ -18,6 +18,8 @@
 #include "io/dns.h"
 #include "io/flow.h"
 #include "io/conn.h"
+#include "io/race.h"
+#include "io/resolve.h"
 #include "io/result.h"
 
 typedef enum phase { PH_IDLE, PH_DNS, PH_CONNECT, PH_TLS, PH_SEND, PH_WAIT, PH_RECEIVE, PH_DONE } phase;
@@ -32,17 +34,18 @@ struct smv_flow {
   smv__redirect redir;
   smv__cookie_jar *jar;         /* made when the chain sets its first cookie */
   smv__path path;               /* the chosen path (the verdict's evidence went to the result) */
+  smv__path *clat;              /* its CLAT (464XLAT), or NULL (allocated: most paths have none) */
   int bound;                    /* path is the one every socket is bound to */
   smv__path_watch watch;
   uv_poll_t watch_poll;
   int watching;
-  smv__dns *dns;
-  smv__dns_list dns_servers;
-  int have_dns_servers;
+  smv__resolve rs;              /* the hops' addresses on the path (DNS, cache, CLAT, NAT64) */
+  smv__race race;               /* the hop's connection attempts (Happy Eyeballs) */
   uv_timer_t deadline, phase_timer;
   smv__conn *conn;
-  smv__dns_answer addrs;
-  size_t addr_idx;
+  char *host;                   /* the hop's URL host, at its own size */
+  struct sockaddr_in6 won;      /* the hop's connected address and the path bound to (for a retry) */
+  const smv__path *won_path;
   phase ph;
   int retried_reuse;            /* a reused connection that died before answering was retried */
   int retried_full;             /* a refused psk_ke-only resumption was retried in full */
@@ -111,6 +114,8 @@ static void on_handle_closed(uv_handle_t *h) {
     smv__alloc *a = &cl->alloc;
     smv__free(a, f->scratch);
     smv__free(a, f->jar);
+    smv__free(a, f->clat);
+    smv__free(a, f->host);
     smv__free(a, f->strings);
     smv__redirect_free(&f->redir);
     smv__free(a, f);
@@ -206,10 +211,8 @@ static void release_io(smv_flow *f, int keep_conn) {
     else smv__conn_close(f->conn);
     f->conn = NULL;
   }
-  if (f->dns) {
-    smv__dns_free(f->dns);
-    f->dns = NULL;
-  }
+  smv__race_stop(&f->race);
+  smv__resolve_free(&f->rs);
   if (f->watching) {
     const smv__platform *p = &f->client->platform;
     uv_poll_stop(&f->watch_poll);
@@ -230,6 +233,8 @@ static void complete(smv_flow *f, int keep_conn) {
   release_io(f, keep_conn);
   unlink_flow(f);
   f->result.stats.ms = ms_since(f->t0_ns);
+  f->result.stats.dns_queries = f->rs.queries;
+  f->result.stats.dns_lookups = f->rs.lookups;
   f->result.stats.heap_peak_bytes = a->peak;
   if (f->bound) snprintf(f->result.path.interface, sizeof(f->result.path.interface), "%s", f->path.name);
   trace(f, f->result.outcome == SMV_OUTCOME_ERROR ? SMV_TRACE_ERROR : SMV_TRACE_DONE, "%s%s%s",
@@ -251,6 +256,7 @@ static void complete(smv_flow *f, int keep_conn) {
   smv__client_close_begin(f->client);
   uv_close((uv_handle_t *)&f->deadline, on_handle_closed);
   uv_close((uv_handle_t *)&f->phase_timer, on_handle_closed);
+  smv__race_close(&f->race, on_handle_closed, f);
   if (f->watch_poll.data) uv_close((uv_handle_t *)&f->watch_poll, on_handle_closed);
 }
 
@@ -446,7 +452,6 @@ static void hop_done(smv_flow *f, int keep_alive) {
 
 /* ---- connection events --------------------------------------------------------------------------- */
 static void send_request(smv_flow *f);
-static void connect_next(smv_flow *f);
 
 static void conn_data(smv__conn *c, const char *buf, size_t len, void *ud) {
   (void)c;
@@ -486,8 +491,6 @@ static void conn_closed(smv__conn *c, int err, void *ud) {
     f->retried_reuse = 1;
     smv__conn_close(f->conn);
     f->conn = NULL;
-    f->addr_idx = 0;
-    f->addrs.count = 0;
     /* The attempt is not a hop of the chain: hop_start records the hop anew. */
     smv__hop_clear(&f->client->alloc, h);
     f->result.hop_count--;
@@ -510,14 +513,21 @@ static void conn_written(smv__conn *c, int err, void *ud) {
 }
 
 static void conn_ready(smv__conn *c, int err, void *ud);
-static const smv__conn_events conn_events = {conn_ready, conn_data, conn_closed, conn_written};
+static const smv__conn_events conn_events = {NULL, conn_ready, conn_data, conn_closed, conn_written};
+static void on_race(smv__race *r, smv__conn *winner, int err, void *ud);
+
+/* One more race, to the address that won before (a refused psk_ke resumption is retried in full). */
+static void race_again(smv_flow *f) {
+  const smv__url *u = f->redir.current;
+  smv__race_begin(&f->race, f->host, u->port_num, u->is_http == 2, f->path.name, 0, 0, on_race, f);
+  smv__race_add(&f->race, (const struct sockaddr *)&f->won, f->won_path);
+}
 
 static void conn_ready(smv__conn *c, int err, void *ud) {
   smv_flow *f = ud;
   if (f->finished) return;
   smv_hop *h = cur_hop(f);
   if (err) {
-    int tcp_stage = !c->connected;
     int retry_full = smv__conn_tls(c) && smv__tls_retry_full(smv__conn_tls(c)) && !f->retried_full;
     smv__conn_close(c);
     f->conn = NULL;
@@ -526,27 +536,17 @@ static void conn_ready(smv__conn *c, int err, void *ud) {
        * with a full handshake. */
       f->retried_full = 1;
       trace(f, SMV_TRACE_TLS, "resumption without ECDHE refused (%s); full handshake", smv_strerror(err));
-      f->addr_idx--;
-      connect_next(f);
-      return;
-    }
-    if (tcp_stage && (err == SMV_ERR_CONNECT_REFUSED || err == SMV_ERR_CONNECT_UNREACH || err == SMV_ERR_CONNECT) &&
-        f->addr_idx < f->addrs.count) {
-      trace(f, SMV_TRACE_CONNECT, "%s failed: %s; trying the next address", h->remote, smv_strerror(err));
-      connect_next(f);
+      set_phase(f, PH_CONNECT);
+      race_again(f);
       return;
     }
     finish(f, err, "%s (%s, %s)", smv_strerror(err), h->remote, h->url);
     return;
   }
-  f->result.stats.connections++;
-  if (!f->result.path.local[0]) snprintf(f->result.path.local, sizeof(f->result.path.local), "%s", c->local_text);
-  snprintf(h->local, sizeof(h->local), "%s", c->local_text);
   smv__tls *tls = smv__conn_tls(c);
   if (tls) {
     /* One budget covers TCP and TLS; the hop's timings split it where TCP connected. */
     set_phase(f, PH_TLS);
-    h->connect_ms = (double)(c->connected_ns - f->hop_t0_ns) / 1e6 - (h->dns_ms > 0 ? h->dns_ms : 0);
     h->tls_ms = (double)(uv_hrtime() - c->connected_ns) / 1e6;
     h->tls = smv__tls_version_name(tls);
     if (smv__tls_resumed(tls)) f->result.stats.tls_resumed++;
@@ -556,38 +556,48 @@ static void conn_ready(smv__conn *c, int err, void *ud) {
   send_request(f);
 }
 
-static void connect_next(smv_flow *f) {
-  smv_client *cl = f->client;
-  smv_hop *h = cur_hop(f);
-  const smv__url *u = f->redir.current;
-  char host[256];
-  snprintf(host, sizeof(host), "%.*s", (int)u->host.len, u->href + u->host.off);
-  char key[320];
-  snprintf(key, sizeof(key), "%.*s://%s:%u%%%s", (int)u->scheme.len, u->href + u->scheme.off, host,
-           u->port_num, f->bound ? f->path.name : "");
-  smv__conn *c;
-  int rc = smv__conn_new(cl, key, host, u->port_num, u->is_http == 2, &c);
-  if (rc) {
-    finish(f, rc, "%s", smv_strerror(rc));
+static int family_of(const struct sockaddr_storage *ss) { return ss->ss_family == AF_INET6 ? 6 : 4; }
+
+/* The race is won: the connection carries the hop (its TLS handshake next), or no attempt got
+ * through. */
+static void on_race(smv__race *r, smv__conn *c, int err, void *ud) {
+  (void)r;
+  smv_flow *f = ud;
+  if (f->finished) {
+    if (c) smv__conn_close(c);
     return;
   }
-  const struct sockaddr *sa = (const struct sockaddr *)&f->addrs.addrs[f->addr_idx++];
-  f->conn = c;
-  set_phase(f, PH_CONNECT);
-  rc = smv__conn_connect(c, f->bound ? &f->path : NULL, sa, &conn_events, f);
-  snprintf(h->remote, sizeof(h->remote), "%s", c->remote_text);
-  trace(f, SMV_TRACE_CONNECT, "connecting to %s%s%s", c->remote_text, f->bound ? " via " : "",
-        f->bound ? f->path.name : "");
-  if (rc) {
-    smv__conn_close(c);
-    f->conn = NULL;
-    if (f->addr_idx < f->addrs.count && (rc == SMV_ERR_CONNECT_UNREACH || rc == SMV_ERR_CONNECT)) {
-      connect_next(f);
-      return;
-    }
-    finish(f, rc, "%s (%s)", smv_strerror(rc), h->remote);
+  smv_hop *h = cur_hop(f);
+  if (err) {
+    const smv__url *u = f->redir.current;
+    finish(f, err, "%s (%.*s%s%s)", smv_strerror(err), (int)u->host.len, u->href + u->host.off,
+           h->remote[0] ? ", " : "", h->remote);
+    return;
   }
+  f->conn = c;
+  memcpy(&f->won, &c->remote, sizeof(f->won));
+  f->won_path = c->path_bound;
+  smv__conn_attach(c, &conn_events, f);
+  f->result.stats.connections++;
+  snprintf(h->remote, sizeof(h->remote), "%s", c->remote_text);
+  snprintf(h->local, sizeof(h->local), "%s", c->local_text);
+  h->family = family_of(&c->remote);
+  h->nat64 = f->rs.nat64 && c->remote.ss_family == AF_INET6;
+  h->connect_ms = (double)(c->connected_ns - f->hop_t0_ns) / 1e6 - (h->dns_ms > 0 ? h->dns_ms : 0);
+  if (!f->result.path.local[0]) snprintf(f->result.path.local, sizeof(f->result.path.local), "%s", c->local_text);
+  trace(f, SMV_TRACE_CONNECT, "%s -> %s (IPv%d%s)", c->local_text, c->remote_text, h->family,
+        h->nat64 ? ", NAT64" : "");
+  smv__conn_start(c);
 }
+
+/* An attempt starts (the race's trace). */
+static void race_trace(void *ud, const char *remote, const char *via) {
+  smv_flow *f = ud;
+  if (f->ph == PH_DNS) set_phase(f, PH_CONNECT);
+  trace(f, SMV_TRACE_CONNECT, "connecting to %s%s%s", remote, via[0] ? " via " : "", via);
+}
+
+static void resolve_trace(void *ud, const char *detail) { trace((smv_flow *)ud, SMV_TRACE_DNS, "%s", detail); }
 
 static void send_request(smv_flow *f) {
   smv__alloc *a = &f->client->alloc;
@@ -641,48 +651,6 @@ static void send_request(smv_flow *f) {
   if (rc) finish(f, rc, "%s while sending the request", smv_strerror(rc));
 }
 
-static void on_dns(void *ud, int err, const smv__dns_answer *ans) {
-  smv_flow *f = ud;
-  if (f->finished) return;
-  if (err) {
-    const smv__url *u = f->redir.current;
-    finish(f, err, "%s: %.*s", smv_strerror(err), (int)u->host.len, u->href + u->host.off);
-    return;
-  }
-  f->addrs = *ans;
-  f->addr_idx = 0;
-  char list[200] = "";
-  for (size_t i = 0; i < ans->count && i < 3; i++) {
-    char one[64] = "";
-    const struct sockaddr *sa = (const struct sockaddr *)&ans->addrs[i];
-    if (sa->sa_family == AF_INET) uv_ip4_name((const struct sockaddr_in *)sa, one, sizeof(one));
-    else uv_ip6_name((const struct sockaddr_in6 *)sa, one, sizeof(one));
-    size_t l = strlen(list);
-    snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", one);
-  }
-  trace(f, SMV_TRACE_DNS, "%.*s -> %s", (int)f->redir.current->host.len, f->redir.current->href + f->redir.current->host.off, list);
-  connect_next(f);
-}
-
-static int literal_address(const smv__url *u, smv__dns_answer *out) {
-  memset(out, 0, sizeof(*out));
-  if (u->host_kind == SMV__HOST_IPV4) {
-    struct sockaddr_in *s = (struct sockaddr_in *)&out->addrs[0];
-    s->sin_family = AF_INET;
-    s->sin_port = htons(u->port_num);
-    memcpy(&s->sin_addr, u->ip, 4);
-  } else if (u->host_kind == SMV__HOST_IPV6) {
-    struct sockaddr_in6 *s = (struct sockaddr_in6 *)&out->addrs[0];
-    s->sin6_family = AF_INET6;
-    s->sin6_port = htons(u->port_num);
-    memcpy(&s->sin6_addr, u->ip, 16);
-  } else {
-    return 0;
-  }
-  out->count = 1;
-  return 1;
-}
-
 static void hop_start(smv_flow *f) {
   smv_client *cl = f->client;
   int rc = hop_push(f);
@@ -694,54 +662,32 @@ static void hop_start(smv_flow *f) {
     finish(f, SMV_ERR_PATH_LOST, "%s", f->watch.reason);
     return;
   }
-  char host[256];
-  snprintf(host, sizeof(host), "%.*s", (int)u->host.len, u->href + u->host.off);
-  char key[320];
-  snprintf(key, sizeof(key), "%.*s://%s:%u%%%s", (int)u->scheme.len, u->href + u->scheme.off, host,
-           u->port_num, f->bound ? f->path.name : "");
+  smv__free(&cl->alloc, f->host);
+  if (!(f->host = smv__strndup(&cl->alloc, u->href + u->host.off, u->host.len))) {
+    finish(f, SMV_ERR_NOMEM, "out of memory");
+    return;
+  }
+  char key[SMV__CONN_KEY_MAX];
+  smv__conn_key(key, u->is_http == 2, f->host, u->port_num, f->path.name);
   smv__conn *c = smv__conn_pool_take(cl, key);
   if (c) {
     f->conn = c;
     smv__conn_attach(c, &conn_events, f);
     h->reused = 1;
     h->tls = smv__conn_tls(c) ? smv__tls_version_name(smv__conn_tls(c)) : "none";
+    h->family = family_of(&c->remote);
     snprintf(h->remote, sizeof(h->remote), "%s", c->remote_text);
     snprintf(h->local, sizeof(h->local), "%s", c->local_text);
     trace(f, SMV_TRACE_CONNECT, "reusing the connection to %s", c->remote_text);
     send_request(f);
     return;
   }
-  if (literal_address(u, &f->addrs)) {
-    f->addr_idx = 0;
-    connect_next(f);
-    return;
-  }
-  if (!f->dns) {
-#ifdef SMV_SYSTEM_RESOLVER
-    /* The system resolver chooses its own servers: only an explicit --dns is passed (and refused). */
-    if (f->cfg.dns_servers && smv__dns_parse_csv(f->cfg.dns_servers, &f->dns_servers) == 0) {
-      snprintf(f->dns_servers.source, sizeof(f->dns_servers.source), "--dns");
-      f->have_dns_servers = 1;
-    }
-#else
-    if (!f->have_dns_servers && f->bound) {
-      const smv__platform *p = &cl->platform;
-      rc = p->ops->dns_servers(p->user_data, &f->path, f->cfg.dns_servers, &f->dns_servers);
-      if (rc) { finish(f, rc, "%s for %s", smv_strerror(rc), f->path.name); return; }
-      f->have_dns_servers = 1;
-    } else if (!f->have_dns_servers && f->cfg.dns_servers) {
-      rc = smv__dns_parse_csv(f->cfg.dns_servers, &f->dns_servers);
-      if (rc) { finish(f, rc, "bad --dns list: %s", f->cfg.dns_servers); return; }
-      f->have_dns_servers = 1;
-    }
-#endif
-    rc = smv__dns_new(cl, f->bound ? &f->path : NULL, f->have_dns_servers ? &f->dns_servers : NULL, &f->dns);
-    if (rc) { finish(f, rc, "%s (DNS setup on %s)", smv_strerror(rc), f->bound ? f->path.name : "default"); return; }
-  }
-  set_phase(f, PH_DNS);
-  f->result.stats.dns_queries++;
-  rc = smv__dns_resolve(f->dns, host, u->port_num, on_dns, f);
-  if (rc) finish(f, rc, "%s: %s", smv_strerror(rc), host);
+  /* Where to connect: literals at once, names from the cache or the path's DNS, IPv4 the path's
+   * way (its own, the CLAT, NAT64); the race makes the attempts as the addresses come. */
+  set_phase(f, u->host_kind == SMV__HOST_NAME ? PH_DNS : PH_CONNECT);
+  smv__race_begin(&f->race, f->host, u->port_num, u->is_http == 2, f->path.name, 1, 1, on_race, f);
+  rc = smv__resolve_hop(&f->rs, u, f->host);
+  if (rc) finish(f, rc, "%s: %s", smv_strerror(rc), f->host);
 }
 
 /* ---- path ---------------------------------------------------------------------------------------- */
@@ -775,8 +721,15 @@ static int choose_path(smv_flow *f) {
   if (rc) return rc;
   f->path = v.path;
   f->bound = 1;
+  if (v.has_clat) {
+    if (!(f->clat = smv__malloc(&cl->alloc, sizeof(*f->clat)))) return SMV_ERR_NOMEM;
+    *f->clat = v.clat;
+    snprintf(f->result.path.clat, sizeof(f->result.path.clat), "%s", v.clat.name);
+  }
   f->result.path.cls = v.cls;
   f->result.path.declared = v.declared;
+  smv__resolve_init(&f->rs, cl, &f->path, f->clat, f->cfg.family,
+                    f->cfg.dns_servers, &f->race, resolve_trace, f);
   trace(f, SMV_TRACE_PATH, "%s %s%s (%s)", v.path.name, smv_path_class_name(v.cls),
         v.declared ? ", declared" : "", v.evidence);
   if (p->ops->watch_start && p->ops->watch_start(p->user_data, &f->path, &f->watch) == 0 && f->watch.fd >= 0) {
@@ -867,6 +820,10 @@ int smv_flow_start(smv_client *cl, const char *url, const smv_config *cfg, smv_d
   uv_timer_init(cl->loop, &f->phase_timer);
   f->deadline.data = f->phase_timer.data = f;
   f->open_handles = 2;
+  if (smv__race_init(&f->race, cl) == 0) {
+    f->race.trace = race_trace;
+    f->open_handles++; /* its timer's close is counted with the flow's handles */
+  }
   f->cb = cb;
   f->ud = user_data;
   f->t0_ns = f->phase_t0_ns = uv_hrtime();

@@ -64,6 +64,7 @@ char *smv_result_json(const smv_result *r, int pretty) {
     cJSON_AddStringToObject(p, "class", smv_path_class_name(r->path.cls));
     cJSON_AddBoolToObject(p, "declared", r->path.declared);
     cJSON_AddItemToObject(p, "local", r->path.local[0] ? cJSON_CreateString(r->path.local) : cJSON_CreateNull());
+    cJSON_AddItemToObject(p, "clat", r->path.clat[0] ? cJSON_CreateString(r->path.clat) : cJSON_CreateNull());
     if (r->path.evidence[0]) cJSON_AddStringToObject(p, "evidence", r->path.evidence);
   }
   cJSON *hops = cJSON_AddArrayToObject(o, "hops");
@@ -77,6 +78,8 @@ char *smv_result_json(const smv_result *r, int pretty) {
     cJSON_AddStringToObject(j, "tls", h->tls ? h->tls : "none");
     cJSON_AddBoolToObject(j, "reused", h->reused);
     cJSON_AddItemToObject(j, "remote", h->remote[0] ? cJSON_CreateString(h->remote) : cJSON_CreateNull());
+    if (h->family) cJSON_AddStringToObject(j, "family", h->family == 6 ? "ipv6" : "ipv4");
+    if (h->nat64) cJSON_AddBoolToObject(j, "nat64", 1);
     cJSON_AddNumberToObject(j, "ms", (double)(long)(h->ms * 10 + 0.5) / 10);
     cJSON_AddItemToArray(hops, j);
   }
@@ -86,6 +89,7 @@ char *smv_result_json(const smv_result *r, int pretty) {
     cJSON_AddNumberToObject(s, "tls_full", r->stats.tls_full);
     cJSON_AddNumberToObject(s, "tls_resumed", r->stats.tls_resumed);
     cJSON_AddNumberToObject(s, "dns_queries", r->stats.dns_queries);
+    cJSON_AddNumberToObject(s, "dns_lookups", r->stats.dns_lookups);
     cJSON_AddNumberToObject(s, "heap_peak_bytes", (double)r->stats.heap_peak_bytes);
     cJSON_AddNumberToObject(s, "ms", (double)(long)(r->stats.ms * 10 + 0.5) / 10);
   }

@@ -8,6 +8,11 @@
 
 #define SMV__STREAM_TLS_CHUNK 4096 /* plaintext decrypted at once onto the stack */
 
+struct smv__stream_end {
+  uv_timer_t linger;           /* bounds the wait for the peer's end */
+  uv_shutdown_t req;
+};
+
 static void pump(smv__stream *s);
 static void flush(smv__stream *s);
 static void begin_close(smv__stream *s);
@@ -38,6 +43,8 @@ static void on_handle_closed(uv_handle_t *h) {
   if (--s->handles > 0) return;
   smv__free(s->alloc, s->rbuf);
   s->rbuf = NULL;
+  smv__free(s->alloc, s->end);
+  s->end = NULL;
   if (s->tls) smv__tls_free(s->tls);
   s->tls = NULL;
   if (s->ev && s->ev->released) s->ev->released(s);
@@ -57,7 +64,6 @@ int smv__stream_init(smv__stream *s, uv_loop_t *loop, smv__alloc *a, smv__tls *t
     return SMV_ERR_IO;
   }
   s->tcp.data = s;
-  s->linger.data = s;
   s->handles = 1;
   return 0;
 }
@@ -74,8 +80,8 @@ void smv__stream_close(smv__stream *s) {
   if (s->closing) return;
   s->closing = s->ending = 1;
   if (s->timer_on) {
-    uv_timer_stop(&s->linger);
-    uv_close((uv_handle_t *)&s->linger, on_handle_closed);
+    uv_timer_stop(&s->end->linger);
+    uv_close((uv_handle_t *)&s->end->linger, on_handle_closed);
   }
   uv_read_stop((uv_stream_t *)&s->tcp);
   uv_close((uv_handle_t *)&s->tcp, on_handle_closed);
@@ -105,6 +111,25 @@ static void on_shutdown(uv_shutdown_t *req, int status) {
   if (status < 0 || s->eof) smv__stream_close(s);
 }
 
+/* Starts the linger timer (making the end's state): 1, or 0 when the stream was closed instead. */
+static int start_linger(smv__stream *s, unsigned ms) {
+  if (!s->end && !(s->end = smv__malloc(s->alloc, sizeof(*s->end)))) {
+    smv__stream_close(s);
+    return 0;
+  }
+  if (!s->timer_on) {
+    if (uv_timer_init(s->tcp.loop, &s->end->linger) != 0) {
+      smv__stream_close(s);
+      return 0;
+    }
+    s->end->linger.data = s;
+    s->timer_on = 1;
+    s->handles++;
+  }
+  uv_timer_start(&s->end->linger, on_linger, ms, 0);
+  return 1;
+}
+
 /* The write in progress is done: send our end (close_notify, then FIN once it is written), then
  * wait for the peer's. Called again by on_write until the FIN is out. */
 static void begin_close(smv__stream *s) {
@@ -116,16 +141,14 @@ static void begin_close(smv__stream *s) {
   flush(s);
   if (s->writing) return;
   s->fin = 1;
-  s->shutdown_req.data = s;
-  if (uv_shutdown(&s->shutdown_req, (uv_stream_t *)&s->tcp, on_shutdown) != 0) {
+  /* Without memory for the linger, the socket closes at once (what the kernel then does with late
+   * packets is the only loss). */
+  if (!start_linger(s, s->linger_ms)) return;
+  s->end->req.data = s;
+  if (uv_shutdown(&s->end->req, (uv_stream_t *)&s->tcp, on_shutdown) != 0) {
     smv__stream_close(s);
     return;
   }
-  if (!s->timer_on && uv_timer_init(s->tcp.loop, &s->linger) == 0) {
-    s->timer_on = 1;
-    s->handles++;
-  }
-  if (s->timer_on) uv_timer_start(&s->linger, on_linger, s->linger_ms, 0);
   /* Whatever the peer still sends is read (alloc_cb gives the discard buffer) until its FIN. */
   if (s->paused) {
     s->paused = 0;
@@ -342,6 +365,13 @@ void smv__stream_pause(smv__stream *s, int paused) {
     return;
   }
   if (s->tls && s->ready) pump(s); /* what was decrypted, or is in hand, comes first */
+}
+
+void smv__stream_set_tls(smv__stream *s, smv__tls *tls) { s->tls = tls; }
+
+void smv__stream_linger_connect(smv__stream *s, unsigned ms) {
+  if (s->closing || s->timer_on) return;
+  (void)start_linger(s, ms ? ms : SMV__STREAM_LINGER_MS);
 }
 
 void smv__stream_start(smv__stream *s) {

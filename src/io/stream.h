@@ -41,10 +41,10 @@ typedef struct smv__stream_events {
 
 struct smv__stream {
   uv_tcp_t tcp;
-  uv_timer_t linger;           /* bounds the wait for the peer's end in shutdown */
+  struct smv__stream_end *end; /* the linger timer and the shutdown request: made when the stream
+                                  ends (not held through a handshake, where a flow's heap peaks) */
   uv_write_t write_req;
   uv_buf_t write_buf;
-  uv_shutdown_t shutdown_req;
   smv__tls *tls;               /* NULL: plain; owned by the stream from init on */
   smv__alloc *alloc;           /* charged for the plain read buffers (and current during TLS calls) */
   const smv__stream_events *ev;
@@ -64,6 +64,12 @@ int smv__stream_init(smv__stream *s, uv_loop_t *loop, smv__alloc *a, smv__tls *t
                      size_t plain_read_size, const smv__stream_events *ev, void *owner);
 /* The TCP handle, for the owner's open / connect / accept / getsockname. */
 static inline uv_tcp_t *smv__stream_tcp(smv__stream *s) { return &s->tcp; }
+/* Gives the stream its TLS engine (owned from now on), before smv__stream_start: a client makes it
+ * only once TCP is connected. */
+void smv__stream_set_tls(smv__stream *s, smv__tls *tls);
+/* A stream whose TCP connect is still in progress and no longer wanted: closed after ms (0:
+ * SMV__STREAM_LINGER_MS) unless closed before; the owner closes it when the connect completes. */
+void smv__stream_linger_connect(smv__stream *s, unsigned ms);
 /* The TCP connection is up (connected or accepted): starts reading and, for TLS, the handshake;
  * ev->ready follows. */
 void smv__stream_start(smv__stream *s);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "platform.h"
 
@@ -259,6 +260,43 @@ static void test_configured_interface(void **state) {
   assert_int_equal(v.declared, 0);
 }
 
+/* An IPv6-only cellular path reaches IPv4 through its CLAT (464XLAT): the verdict carries it as part
+ * of the same path; a path with IPv4 of its own, or a declared one, gets none. */
+static void test_clat_attached(void **state) {
+  (void)state;
+  smv__snapshot s;
+  load("xlat464.json", &s, NULL);
+  smv__choose_opts o = {.interface = NULL};
+  smv__verdict v;
+  assert_int_equal(smv__path_choose(&s, &o, &v), SMV_OK);
+  assert_string_equal(v.path.name, "rmnet_data0");
+  assert_true(v.has_clat);
+  assert_string_equal(v.clat.name, "v4-rmnet_data0");
+  assert_true(smv__path_has_clat_addr(&v.clat));
+  assert_false(smv__path_has_family(&v.path, AF_INET));
+  assert_non_null(strstr(v.evidence, "IPv4 through its CLAT v4-rmnet_data0 (192.0.0.4, 464XLAT)"));
+  /* the CLAT down: no CLAT, the path is still chosen (IPv6 works; IPv4 then needs NAT64) */
+  int ci = -1;
+  for (size_t i = 0; i < s.count; i++) if (!strcmp(s.paths[i].name, "v4-rmnet_data0")) ci = (int)i;
+  assert_true(ci >= 0);
+  s.paths[ci].flags &= ~0x1u;
+  assert_int_equal(smv__path_choose(&s, &o, &v), SMV_OK);
+  assert_false(v.has_clat);
+  s.paths[ci].flags |= 0x1u;
+  /* rmnet_data0 with an IPv4 address of its own needs no CLAT */
+  int ri = -1;
+  for (size_t i = 0; i < s.count; i++) if (!strcmp(s.paths[i].name, "rmnet_data0")) ri = (int)i;
+  smv__path saved = s.paths[ri];
+  smv__addr_parse("100.64.0.2/30", &s.paths[ri].addrs[s.paths[ri].naddrs++]);
+  assert_int_equal(smv__path_choose(&s, &o, &v), SMV_OK);
+  assert_false(v.has_clat);
+  s.paths[ri] = saved;
+  /* a declared carrier is the user's: nothing is attached to it */
+  smv__choose_opts decl = {.interface = "rmnet_data0", .declared_carrier = 1};
+  assert_int_equal(smv__path_choose(&s, &decl, &v), SMV_OK);
+  assert_false(v.has_clat);
+}
+
 static void test_json_round_trip(void **state) {
   (void)state;
   smv__snapshot a, b;
@@ -302,6 +340,7 @@ int main(void) {
     cmocka_unit_test(test_names_are_weak),
     cmocka_unit_test(test_declared_needs_a_name),
     cmocka_unit_test(test_configured_interface),
+    cmocka_unit_test(test_clat_attached),
     cmocka_unit_test(test_json_round_trip),
     cmocka_unit_test(test_local_address_membership),
   };
