@@ -54,8 +54,9 @@ LD_LIBRARY_PATH="$libdir" "$work/consumer_pc_shared" || fail "consumer_pc_shared
 ldd "$work/consumer_pc_static" 2>/dev/null | grep -q libsmv && fail "consumer_pc_static uses libsmv.so"
 echo "install check: pkg-config build ok (shared and static)"
 
-# CMake package
-cmake -S "$here" -B "$work/cmake" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >"$work/cmake.log" 2>&1 &&
+# CMake package, asked for the major.minor that pkg-config reports for the same install
+want=$(PKG_CONFIG_PATH="$(dirname "$pc")" pkg-config --modversion smv | cut -d. -f1,2)
+cmake -S "$here" -B "$work/cmake" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" -DSMV_WANT="$want" >"$work/cmake.log" 2>&1 &&
   cmake --build "$work/cmake" >>"$work/cmake.log" 2>&1 || { cat "$work/cmake.log" >&2; fail "CMake build"; }
 "$work/cmake/consumer_cmake_shared" || fail "consumer_cmake_shared did not run"
 "$work/cmake/consumer_cmake_static" || fail "consumer_cmake_static did not run"

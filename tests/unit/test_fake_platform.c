@@ -10,8 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <cmocka.h>
 #include <uv.h>
 
@@ -23,6 +25,9 @@ static uv_loop_t loop;
 static smv_test_server srv;
 
 typedef struct fake {
+  int v6only;            /* the path holds ::1 alone (an IPv6-only carrier); else 127.0.0.1/8 */
+  int dual;              /* the path holds both */
+  char dns[64];          /* its DNS server ("127.0.0.1:PORT", "[::1]:PORT"; "": 127.0.0.1) */
   int binds;             /* sockets bound (each TCP connection is one) */
   int bind_result;       /* what bind_socket answers */
   int local_result;      /* what check_local answers */
@@ -43,8 +48,9 @@ static int f_snapshot(void *ud, smv__snapshot *out) {
   p->flags = 0x1 | 0x40; /* IFF_UP | IFF_RUNNING */
   p->operstate = 6;
   p->tun_flags = -1;
-  smv__addr_parse("127.0.0.1/8", &p->addrs[0]);
-  p->naddrs = 1;
+  p->naddrs = 0;
+  if (!F.v6only) smv__addr_parse("127.0.0.1/8", &p->addrs[p->naddrs++]);
+  if (F.v6only || F.dual) smv__addr_parse("::1/128", &p->addrs[p->naddrs++]);
   p->default4 = 1;
   out->count = 1;
   snprintf(out->source, sizeof(out->source), "fake");
@@ -65,7 +71,7 @@ static int f_check_local(void *ud, const smv__path *path, int fd, char *local, s
 
 static int f_dns(void *ud, const smv__path *path, const char *override_csv, smv__dns_list *out) {
   (void)ud, (void)path, (void)override_csv;
-  return smv__dns_parse_csv("127.0.0.1", out);
+  return smv__dns_parse_csv(F.dns[0] ? F.dns : "127.0.0.1", out);
 }
 
 static int f_watch_start(void *ud, const smv__path *path, smv__path_watch *w) {
@@ -154,6 +160,8 @@ static run one_flow(const char *path) {
 }
 
 static void reset_fake(void) {
+  F.v6only = F.dual = 0;
+  F.dns[0] = '\0';
   F.binds = 0;
   F.bind_result = SMV_OK;
   F.local_result = SMV_OK;
@@ -242,6 +250,292 @@ static void test_table_version_checked(void **state) {
   uv_run(&loop, UV_RUN_NOWAIT);
 }
 
+/* ---- a DNS server of the test's own (UDP, loopback) --------------------------------------------- */
+/* What it answers: for each (name, type) the records, or an rcode; anything else is NXDOMAIN. */
+typedef struct dns_rr {
+  const char *name;
+  int type;                      /* 1 A, 28 AAAA */
+  const char *addr;              /* NULL: answer with rcode and no records */
+  int rcode;
+} dns_rr;
+
+static uv_udp_t dns_sock;
+static const dns_rr *dns_table;
+static size_t dns_table_n;
+static int dns_questions;
+
+static void dns_alloc(uv_handle_t *h, size_t n, uv_buf_t *b) {
+  (void)h, (void)n;
+  static char buf[1500];
+  *b = uv_buf_init(buf, sizeof(buf));
+}
+
+static void dns_sent(uv_udp_send_t *req, int status) {
+  (void)status;
+  free(req);
+}
+
+/* The question's name as text and where the question ends. */
+static size_t dns_qname(const unsigned char *m, size_t len, char *out, size_t cap) {
+  size_t i = 12, o = 0;
+  while (i < len && m[i] && o + m[i] + 2 < cap) {
+    if (o) out[o++] = '.';
+    memcpy(out + o, m + i + 1, m[i]);
+    o += m[i];
+    i += m[i] + 1;
+  }
+  out[o] = '\0';
+  return i + 1 + 4; /* the root label, type, class */
+}
+
+static void dns_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sockaddr *from, unsigned fl) {
+  (void)fl;
+  if (n < 17 || !from) return;
+  const unsigned char *q = (const unsigned char *)b->base;
+  char name[256];
+  size_t qend = dns_qname(q, (size_t)n, name, sizeof(name));
+  if (qend > (size_t)n) return;
+  int qtype = q[qend - 4] << 8 | q[qend - 3];
+  dns_questions++;
+  struct req {
+    uv_udp_send_t r;
+    unsigned char m[512];
+  } *rq = calloc(1, sizeof(*rq));
+  memcpy(rq->m, q, qend);
+  size_t o = qend;
+  int rcode = 3, an = 0;
+  for (size_t i = 0; i < dns_table_n; i++) {
+    const dns_rr *rr = &dns_table[i];
+    if (strcmp(rr->name, name) || rr->type != qtype) continue;
+    rcode = rr->rcode;
+    if (!rr->addr) break;
+    unsigned char a[16];
+    int alen = qtype == 28 ? 16 : 4;
+    inet_pton(qtype == 28 ? AF_INET6 : AF_INET, rr->addr, a);
+    unsigned char rec[12] = {0xc0, 0x0c, 0, (unsigned char)qtype, 0, 1, 0, 0, 0, 60, 0, (unsigned char)alen};
+    memcpy(rq->m + o, rec, 12);
+    memcpy(rq->m + o + 12, a, (size_t)alen);
+    o += 12 + (size_t)alen;
+    an++;
+  }
+  rq->m[2] = 0x81;                               /* QR, RD */
+  rq->m[3] = (unsigned char)(0x80 | rcode);      /* RA, rcode */
+  rq->m[6] = 0;
+  rq->m[7] = (unsigned char)an;
+  rq->m[8] = rq->m[9] = rq->m[10] = rq->m[11] = 0;
+  uv_buf_t out = uv_buf_init((char *)rq->m, (unsigned)o);
+  if (uv_udp_send(&rq->r, h, &out, 1, from, dns_sent) != 0) free(rq);
+}
+
+/* Starts the server on ip (127.0.0.1 or ::1) with table, and points the fake path's DNS at it. */
+static void dns_start(const char *ip, const dns_rr *table, size_t n) {
+  dns_table = table;
+  dns_table_n = n;
+  dns_questions = 0;
+  struct sockaddr_storage ss;
+  if (strchr(ip, ':')) uv_ip6_addr(ip, 0, (struct sockaddr_in6 *)&ss);
+  else uv_ip4_addr(ip, 0, (struct sockaddr_in *)&ss);
+  assert_int_equal(uv_udp_init(&loop, &dns_sock), 0);
+  assert_int_equal(uv_udp_bind(&dns_sock, (const struct sockaddr *)&ss, 0), 0);
+  int len = sizeof(ss);
+  assert_int_equal(uv_udp_getsockname(&dns_sock, (struct sockaddr *)&ss, &len), 0);
+  unsigned port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                 : ((struct sockaddr_in *)&ss)->sin_port);
+  snprintf(F.dns, sizeof(F.dns), strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip, port);
+  assert_int_equal(uv_udp_recv_start(&dns_sock, dns_alloc, dns_recv), 0);
+}
+
+static void dns_stop(void) {
+  uv_close((uv_handle_t *)&dns_sock, NULL);
+  uv_run(&loop, UV_RUN_NOWAIT);
+}
+
+/* A flow to url on a client of the test's own (kept: the next flow may use its cache), with family. */
+typedef struct flow_out {
+  run r;
+  double ms;
+  unsigned queries, lookups;
+  int hop1_family;
+  char trace[1024];
+} flow_out;
+
+static void on_done_full(smv_flow *fl, const smv_result *res, void *ud) {
+  flow_out *o = ud;
+  on_done(fl, res, &o->r);
+  o->ms = res->stats.ms;
+  o->queries = res->stats.dns_queries;
+  o->lookups = res->stats.dns_lookups;
+  o->hop1_family = res->hop_count > 1 ? res->hops[1].family : 0;
+}
+
+static void on_trace_keep(void *ud, int hop, smv_trace_phase phase, double ms, const char *url,
+                          const char *detail) {
+  (void)hop, (void)ms, (void)url;
+  flow_out *o = ud;
+  if (phase != SMV_TRACE_CONNECT) return;
+  size_t l = strlen(o->trace);
+  snprintf(o->trace + l, sizeof(o->trace) - l, "%s|", detail);
+}
+
+static void flow_on(smv_client *cl, const char *url, int family, flow_out *o) {
+  smv_config cfg;
+  smv_config_init(&cfg);
+  cfg.return_url = "myapp://verified";
+  cfg.max_time_ms = 5000;
+  cfg.connect_timeout_ms = 3000;
+  cfg.family = family;
+  cfg.trace = on_trace_keep;
+  cfg.trace_user_data = o;
+  memset(o, 0, sizeof(*o));
+  assert_int_equal(smv_flow_start(cl, url, &cfg, on_done_full, o, NULL), 0);
+  for (int i = 0; !o->r.done && i < 100000; i++) uv_run(&loop, UV_RUN_ONCE);
+}
+
+static smv_client *fake_client(void) {
+  smv_client_options o = {.version = SMV_CLIENT_OPTIONS_VERSION, .cacert_file = srv.ca};
+  smv_client *cl = NULL;
+  assert_int_equal(smv_client_new(&loop, &o, &cl), 0);
+  smv__platform p = {&fake_ops, NULL};
+  assert_int_equal(smv__client_set_platform(cl, &p), 0);
+  return cl;
+}
+
+static void free_client(smv_client *cl) {
+  smv_client_free(cl);
+  for (int i = 0; i < 300; i++) uv_run(&loop, UV_RUN_NOWAIT);
+}
+
+/* Happy Eyeballs on a dual-stack path: the name has AAAA ::1 (nothing listens there: refused) and A
+ * 127.0.0.1; IPv6 is tried first, IPv4 then wins; the answers are asked separately (two queries, one
+ * lookup) and cached, so the next flow of the client asks nothing. */
+static void test_happy_eyeballs_and_cache(void **state) {
+  (void)state;
+  reset_fake();
+  F.dual = 1;
+  static const dns_rr table[] = {{"dual.test", 28, "::1", 0}, {"dual.test", 1, "127.0.0.1", 0}};
+  dns_start("127.0.0.1", table, 2);
+  /* A server of this test's own, on a plain-HTTP port picked first, so that its routes can name it
+   * by the name only the test's DNS knows: /start (https, by address) -> http://dual.test:P/he ->
+   * the returnUrl. */
+  uv_tcp_t probe;
+  struct sockaddr_in any;
+  uv_ip4_addr("127.0.0.1", 0, &any);
+  assert_int_equal(uv_tcp_init(&loop, &probe), 0);
+  assert_int_equal(uv_tcp_bind(&probe, (const struct sockaddr *)&any, 0), 0);
+  int alen = sizeof(any);
+  assert_int_equal(uv_tcp_getsockname(&probe, (struct sockaddr *)&any, &alen), 0);
+  unsigned hport = ntohs(any.sin_port);
+  uv_close((uv_handle_t *)&probe, NULL);
+  uv_run(&loop, UV_RUN_NOWAIT);
+  char routes[] = "/tmp/smv-test-fake-routes.XXXXXX";
+  int fd = mkstemp(routes);
+  assert_true(fd >= 0);
+  char body[512];
+  int n = snprintf(body, sizeof(body),
+                   "{\"routes\": {\"/start\": {\"status\": 302, \"headers\": {\"Location\": "
+                   "\"http://dual.test:%u/he\"}}, \"/he\": {\"status\": 302, \"headers\": "
+                   "{\"Location\": \"myapp://verified\"}}}}", hport);
+  assert_int_equal(write(fd, body, (size_t)n), n);
+  close(fd);
+  smv__testserver_opts so;
+  memset(&so, 0, sizeof(so));
+  so.script_path = routes;
+  so.http_port = hport;
+  smv_test_server s2;
+  char err[256];
+  if (smv_test_server_start(&s2, &loop, &so, err, sizeof(err)) != 0) fail_msg("%s", err);
+  char url[256];
+  snprintf(url, sizeof(url), "%s/start", s2.https);
+  smv_client_options o = {.version = SMV_CLIENT_OPTIONS_VERSION, .cacert_file = s2.ca};
+  smv_client *cl = NULL;
+  assert_int_equal(smv_client_new(&loop, &o, &cl), 0);
+  smv__platform p = {&fake_ops, NULL};
+  assert_int_equal(smv__client_set_platform(cl, &p), 0);
+  flow_out a;
+  flow_on(cl, url, 0, &a);
+  if (a.r.error) fail_msg("%s", smv_errname(a.r.error));
+  assert_int_equal(a.hop1_family, 4);
+  char *v6 = strstr(a.trace, "connecting to [::1]"), *v4 = strstr(a.trace, "connecting to 127.0.0.1:");
+  assert_non_null(v6);
+  assert_non_null(v4);
+  assert_true(strstr(v6, "connecting to 127.0.0.1:") != NULL); /* IPv6 first */
+  assert_int_equal(a.lookups, 1);
+  assert_int_equal(a.queries, 2);
+  assert_int_equal(dns_questions, 2);
+  flow_out b;
+  flow_on(cl, url, 0, &b);
+  assert_int_equal(b.r.error, 0);
+  assert_int_equal(b.lookups, 0); /* from the client's cache */
+  assert_int_equal(b.queries, 0);
+  assert_int_equal(dns_questions, 2);
+  /* --ipv4: no AAAA asked, no IPv6 tried (a new client: no cache) */
+  free_client(cl);
+  assert_int_equal(smv_client_new(&loop, &o, &cl), 0);
+  assert_int_equal(smv__client_set_platform(cl, &p), 0);
+  flow_on(cl, url, 4, &b);
+  assert_int_equal(b.r.error, 0);
+  assert_null(strstr(b.trace, "[::1]"));
+  assert_int_equal(b.queries, 1);
+  assert_int_equal(dns_questions, 3);
+  free_client(cl);
+  assert_int_equal(smv_test_server_stop(&s2), 0);
+  unlink(routes);
+  dns_stop();
+}
+
+/* An IPv6-only path and an IPv4 literal: NAT64 discovery on the path's DNS. Whatever the DNS gives
+ * instead of a usable prefix ends the flow at once with its own error, before any connection. */
+static void nat64_case(const dns_rr *table, size_t n, int want) {
+  reset_fake();
+  F.v6only = 1;
+  dns_start("::1", table, n);
+  uint64_t before = smv__testserver_connections(srv.ts);
+  smv_client *cl = fake_client();
+  flow_out o;
+  flow_on(cl, srv.https, 0, &o); /* https://127.0.0.1:PORT */
+  assert_int_equal(o.r.error, want);
+  assert_int_equal(smv_exit_code(o.r.error), 5);
+  assert_true(o.ms < 1000);
+  assert_null(strstr(o.trace, "connecting")); /* no connection was even tried */
+  assert_int_equal(F.binds, 1);               /* the DNS socket's alone */
+  assert_int_equal(dns_questions, 1);         /* ipv4only.arpa AAAA, nothing else */
+  assert_int_equal(smv__testserver_connections(srv.ts), before);
+  free_client(cl);
+  dns_stop();
+}
+
+static void test_no_nat64_prefix(void **state) {
+  (void)state;
+  static const dns_rr nxdomain[] = {{"ipv4only.arpa", 28, NULL, 3}};
+  nat64_case(nxdomain, 1, SMV_ERR_NAT64_NO_PREFIX);
+  static const dns_rr nodata[] = {{"ipv4only.arpa", 28, NULL, 0}};
+  nat64_case(nodata, 1, SMV_ERR_NAT64_NO_PREFIX);
+  /* a zone's own AAAA passed through: no 192.0.0.170/171 anywhere (RFC 7050 3) */
+  static const dns_rr malformed[] = {{"ipv4only.arpa", 28, "2001:db8:64::1", 0}};
+  nat64_case(malformed, 1, SMV_ERR_NAT64_DISCOVERY);
+  /* the well-known prefix with a non-global IPv4 literal (127.0.0.1): RFC 6052 3.1 */
+  static const dns_rr wkp[] = {{"ipv4only.arpa", 28, "64:ff9b::c000:aa", 0},
+                               {"ipv4only.arpa", 28, "64:ff9b::c000:ab", 0}};
+  nat64_case(wkp, 2, SMV_ERR_NAT64_WKP_NON_GLOBAL);
+}
+
+/* --ipv6 and an IPv4 literal, or an IPv6 literal on a path without IPv6: refused, nothing sent. */
+static void test_family_refused(void **state) {
+  (void)state;
+  reset_fake();
+  smv_client *cl = fake_client();
+  flow_out o;
+  flow_on(cl, srv.https, 6, &o);
+  assert_int_equal(o.r.error, SMV_ERR_ADDRESS_FAMILY);
+  assert_int_equal(F.binds, 0);
+  char url[128];
+  snprintf(url, sizeof(url), "https://[::1]:%s/token", strrchr(srv.https, ':') + 1);
+  flow_on(cl, url, 0, &o); /* the fake path has 127.0.0.1 only */
+  assert_int_equal(o.r.error, SMV_ERR_ADDRESS_FAMILY);
+  assert_int_equal(F.binds, 0);
+  free_client(cl);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_chain_on_fake_path),
@@ -249,6 +543,9 @@ int main(void) {
     cmocka_unit_test(test_bind_refused),
     cmocka_unit_test(test_local_address_refused),
     cmocka_unit_test(test_table_version_checked),
+    cmocka_unit_test(test_happy_eyeballs_and_cache),
+    cmocka_unit_test(test_no_nat64_prefix),
+    cmocka_unit_test(test_family_refused),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
