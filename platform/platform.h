@@ -130,8 +130,8 @@ int smv__platform_bind_ares(struct ares_channeldata *channel, smv__ares_binding 
  * at them directly. */
 /* bind_socket: SO_BINDTODEVICE to path->name (Linux, modem). */
 int smv__bind_to_device(void *ud, const smv__path *path, int fd);
-/* check_local: getsockname + the path's current addresses (getifaddrs, by name; the snapshot's when
- * that fails). */
+/* check_local: getsockname, and the local address must be one of the path's (as its snapshot has
+ * them: the socket was bound to one of them). */
 int smv__check_local_generic(void *ud, const smv__path *path, int fd, char *local, size_t local_len);
 /* Fills a snapshot from getifaddrs() (names, flags, addresses, ifindex) and /proc/net/route for IPv4
  * default routes. Used where netlink is unavailable (Android apps) or unnecessary (modem). */

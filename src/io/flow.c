@@ -50,8 +50,8 @@ struct smv_flow {
   int retried_reuse;            /* a reused connection that died before answering was retried */
   int retried_full;             /* a refused psk_ke-only resumption was retried in full */
   smv__http_response resp;
-  char *scratch;                /* one header line, sized from max_location_bytes; held only while a
-                                   response is read, so that it is not part of the handshake's peak */
+  char *scratch;                /* one header line, sized from max_location_bytes; held only from a
+                                   response's first byte to its end (response_begin, hop_done) */
   size_t scratch_size;
   char *req;
   size_t req_len;
@@ -453,10 +453,23 @@ static void hop_done(smv_flow *f, int keep_alive) {
 /* ---- connection events --------------------------------------------------------------------------- */
 static void send_request(smv_flow *f);
 
+/* The response's first bytes: its reader and scratch are made now, not with the request, so that
+ * the scratch is not held while the request (or a handshake) is in flight. */
+static int response_begin(smv_flow *f) {
+  if (!(f->scratch = smv__malloc(&f->client->alloc, f->scratch_size))) return SMV_ERR_NOMEM;
+  smv__http_limits lim = {f->cfg.max_header_bytes, f->cfg.max_body_bytes, 0, 0};
+  smv__http_response_init(&f->resp, &lim, cur_hop(f)->method, f->scratch, f->scratch_size, &resp_cbs, f);
+  set_phase(f, PH_RECEIVE);
+  return 0;
+}
+
 static void conn_data(smv__conn *c, const char *buf, size_t len, void *ud) {
   (void)c;
   smv_flow *f = ud;
-  if (f->ph == PH_SEND || f->ph == PH_WAIT) set_phase(f, PH_RECEIVE);
+  if ((f->ph == PH_SEND || f->ph == PH_WAIT) && response_begin(f) != 0) {
+    finish(f, SMV_ERR_NOMEM, "out of memory");
+    return;
+  }
   uv_timer_start(&f->phase_timer, on_phase_timeout, f->cfg.response_timeout_ms, 0);
   f->resp_bytes += len;
   size_t used = 0;
@@ -638,12 +651,6 @@ static void send_request(smv_flow *f) {
   if (n < 0) { finish(f, (int)n, "%s (building the request)", smv_strerror((int)n)); return; }
   f->req_len = (size_t)n;
   reset_response(f);
-  smv__http_limits lim = {f->cfg.max_header_bytes, f->cfg.max_body_bytes, 0, 0};
-  if (!f->scratch && !(f->scratch = smv__malloc(a, f->scratch_size))) {
-    finish(f, SMV_ERR_NOMEM, "out of memory");
-    return;
-  }
-  smv__http_response_init(&f->resp, &lim, method, f->scratch, f->scratch_size, &resp_cbs, f);
   set_phase(f, PH_SEND);
   trace(f, SMV_TRACE_REQUEST, "%s %.*s%s", method, (int)smv__url_target(f->redir.current).len,
         f->redir.current->href + smv__url_target(f->redir.current).off, clen ? " (with cookies)" : "");
