@@ -93,10 +93,10 @@ if ! (
   unset ANDROID_NDK ANDROID_NDK_ROOT ANDROID_NDK_HOME
   android_case refused no-ndk &&
   export ANDROID_NDK="$mock/ndk" &&
-  android_case "arm64-v8a android-23 none  android" defaults &&
-  android_case "armeabi-v7a android-23 none thumb android" armv7 -DANDROID_ABI=armeabi-v7a &&
+  android_case "arm64-v8a android-29 none  android" defaults &&
+  android_case "armeabi-v7a android-29 none thumb android" armv7 -DANDROID_ABI=armeabi-v7a &&
   android_case "x86_64 android-30 none  android" x86_64 -DANDROID_ABI=x86_64 -DANDROID_PLATFORM=30 &&
-  android_case refused api21 -DANDROID_PLATFORM=android-21 &&
+  android_case refused api28 -DANDROID_PLATFORM=android-28 &&
   android_case refused abi-x86 -DANDROID_ABI=x86 &&
   android_case refused not-an-ndk -DANDROID_NDK="$mock"
 ); then

@@ -20,8 +20,8 @@ if(NOT SMV_PLATFORM MATCHES "^(linux|android|modem)$")
   message(FATAL_ERROR "smv: SMV_PLATFORM must be linux, android or modem, not '${SMV_PLATFORM}'")
 endif()
 # SMV_PLATFORM=android off Android (the Linux shim): the API level AOSP's <android/multinetwork.h> is
-# read at. 29: the layer calls android_res_nquery & co., which the header declares from API 29 on
-# (docs/android.md says what that means for API 23 devices).
+# read at. 29: the layer calls android_res_nquery & co., which the header declares from API 29 on, and
+# 29 is the minimum API of a device build (toolchains/android.cmake, docs/android.md).
 set(SMV_ANDROID_SHIM_API 29 CACHE STRING "API level of the Android headers in the Linux shim build")
 # getaddrinfo in libuv's threadpool (src/io/dns_system.c) instead of c-ares (src/io/dns.c): for
 # firmware whose single WAN interface is the carrier path (docs/firmware.md). CMake picks the file.

@@ -3,8 +3,8 @@
 #
 #   cmake -S . -B build-android -G Ninja -DCMAKE_TOOLCHAIN_FILE=toolchains/android.cmake \
 #         -DANDROID_ABI=arm64-v8a            (or armeabi-v7a, x86_64; default arm64-v8a)
-#         [-DANDROID_PLATFORM=android-23]    (default and minimum: API 23, the first with
-#                                             android_setsocknetwork and android_getaddrinfofornetwork)
+#         [-DANDROID_PLATFORM=android-29]    (default and minimum: API 29, Android 10, the first with
+#                                             android_res_nquery & co. beside android_setsocknetwork)
 # The NDK is found through ANDROID_NDK (a CMake or environment variable), or ANDROID_NDK_ROOT /
 # ANDROID_NDK_HOME in the environment.
 
@@ -38,12 +38,12 @@ if(NOT ANDROID_ABI MATCHES "^(arm64-v8a|armeabi-v7a|x86_64)$")
 endif()
 
 if(NOT ANDROID_PLATFORM)
-  set(ANDROID_PLATFORM android-23)
+  set(ANDROID_PLATFORM android-29)
 endif()
 string(REGEX REPLACE "^android-" "" _smv_api "${ANDROID_PLATFORM}")
-if(NOT _smv_api MATCHES "^[0-9]+$" OR _smv_api LESS 23)
+if(NOT _smv_api MATCHES "^[0-9]+$" OR _smv_api LESS 29)
   message(FATAL_ERROR "toolchains/android.cmake: ANDROID_PLATFORM=${ANDROID_PLATFORM}; smv needs API "
-                      "level 23 or higher (android_setsocknetwork, android_getaddrinfofornetwork)")
+                      "level 29 or higher (android_res_nquery, android_setsocknetwork)")
 endif()
 set(ANDROID_PLATFORM "android-${_smv_api}")
 
