@@ -18,6 +18,7 @@
 #include <time.h>
 #include <uv.h>
 
+#include "core/attr.h"
 #include "cli/cli.h"
 #include "core/alloc.h"
 #include "io/tls.h"
@@ -66,9 +67,7 @@ typedef struct demo {
   int failed;
 } demo;
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
+SMV__PRINTF(2, 3)
 static void say(demo *d, const char *fmt, ...) {
   (void)d;
   va_list ap;

@@ -8,11 +8,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/attr.h"
 #include "core/path.h"
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
+SMV__PRINTF(2, 3)
 static void put(smv__verdict *v, const char *fmt, ...);
 static void put(smv__verdict *v, const char *fmt, ...) {
   va_list ap;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/attr.h"
 #include "core/path.h"
 
 typedef struct signal {
@@ -22,9 +23,7 @@ typedef struct signals {
   size_t n;
 } signals;
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
+SMV__PRINTF(4, 5)
 static void add(signals *sg, smv_path_class cls, int strength, const char *fmt, ...);
 
 static void add(signals *sg, smv_path_class cls, int strength, const char *fmt, ...) {

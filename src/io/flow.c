@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "core/attr.h"
 #include "core/cookie.h"
 #include "core/http_request.h"
 #include "core/http_framing.h"
@@ -70,11 +71,6 @@ struct smv_flow {
   int in_callback;
 };
 
-#if defined(__GNUC__)
-#define SMV__PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define SMV__PRINTF(a, b)
-#endif
 
 static void hop_start(smv_flow *f);
 static void finish(smv_flow *f, int err, const char *fmt, ...) SMV__PRINTF(3, 4);

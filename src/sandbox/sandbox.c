@@ -2,7 +2,9 @@
  * service. Responses the service wants delayed (operator latency) wait on a timer that the
  * response's abort hook cancels; callbacks are journalled, then sent with backoff. */
 #include "sandbox/sandbox.h"
+#include "core/attr.h"
 #include "io/readfile.h"
+#include "sandbox/sb_util.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -69,17 +71,12 @@ struct smv__sandbox {
   void *done_data;
 };
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
+SMV__PRINTF(2, 3)
 static void sblog(smv__sandbox *sb, const char *fmt, ...) {
-  if (!sb->log) return;
-  char line[1024];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(line, sizeof(line), fmt, ap);
+  smv__sb_vlog(sb->log, sb->log_ud, fmt, ap);
   va_end(ap);
-  sb->log(sb->log_ud, line);
 }
 
 static uint64_t wall_ms(void) {
@@ -311,9 +308,7 @@ static void on_sweep(uv_timer_t *t) {
 /* ---- start ---- */
 
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
+SMV__PRINTF(3, 4)
 static int fail(char *err, size_t cap, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

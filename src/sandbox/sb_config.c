@@ -1,6 +1,7 @@
 /* Sandbox configuration: defaults and the JSON overlay. Unknown keys are refused so that a typo in a
  * fault name does not silently run the happy path. */
 #include "sandbox/sb_config.h"
+#include "core/attr.h"
 
 #include <arpa/inet.h>
 #include <cJSON.h>
@@ -148,9 +149,7 @@ typedef struct perr {
   size_t cap;
 } perr;
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
+SMV__PRINTF(2, 3)
 static int fail(perr *e, const char *fmt, ...) {
   if (e->cap) {
     va_list ap;

@@ -11,14 +11,18 @@
 #include "core/query.h"
 #include "sandbox/sb_jwt.h"
 
+void smv__sb_vlog(void (*log)(void *ud, const char *line), void *ud, const char *fmt, va_list ap) {
+  if (!log) return;
+  char line[1024];
+  vsnprintf(line, sizeof(line), fmt, ap);
+  log(ud, line);
+}
+
 void smv__sb_logf(const smv__sb_effects *fx, const char *fmt, ...) {
-  if (!fx->log) return;
-  char line[768];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(line, sizeof(line), fmt, ap);
+  smv__sb_vlog(fx->log, fx->ud, fmt, ap);
   va_end(ap);
-  fx->log(fx->ud, line);
 }
 
 void smv__sb_body(smv__sb_response *res, const char *fmt, ...) {

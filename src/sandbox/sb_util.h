@@ -4,20 +4,19 @@
 #ifndef SMV_SANDBOX_SB_UTIL_H
 #define SMV_SANDBOX_SB_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
+#include "core/attr.h"
 #include "sandbox/sb_msg.h"
 
-#if defined(__GNUC__)
-#define SMV__SB_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define SMV__SB_PRINTF(a, b)
-#endif
 
 /* One line of narrative through fx->log (nothing when it is NULL). */
-SMV__SB_PRINTF(2, 3) void smv__sb_logf(const smv__sb_effects *fx, const char *fmt, ...);
+SMV__PRINTF(2, 3) void smv__sb_logf(const smv__sb_effects *fx, const char *fmt, ...);
+/* The same for a log function of another owner (log NULL: nothing). */
+void smv__sb_vlog(void (*log)(void *ud, const char *line), void *ud, const char *fmt, va_list ap);
 /* Formats the response body (truncated to the buffer, which the callers' bounds never reach). */
-SMV__SB_PRINTF(2, 3) void smv__sb_body(smv__sb_response *res, const char *fmt, ...);
+SMV__PRINTF(2, 3) void smv__sb_body(smv__sb_response *res, const char *fmt, ...);
 /* s as the inside of a JSON string (quotes, backslashes and controls escaped), truncated to cap. */
 void smv__sb_json_escape(char *dst, size_t cap, const char *s);
 
