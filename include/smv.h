@@ -93,11 +93,11 @@ const char *smv_version_string(void);
   XX(CONNECT_UNREACH,        -977,  5, "network or host unreachable")                                   \
   XX(CONNECT,                -976,  5, "connection failed")                                             \
   XX(CONN_RESET,             -975,  5, "connection reset by the server")                                \
-  XX(ADDRESS_FAMILY,         -928,  5, "the address family is not allowed (--ipv4/--ipv6) or the carrier path cannot reach it") \
-  XX(NAT64_NO_PREFIX,        -932,  5, "IPv6-only path and no NAT64 prefix: no DNS64 answer for ipv4only.arpa (RFC 7050)") \
-  XX(NAT64_DISCOVERY,        -931,  5, "malformed ipv4only.arpa answer: no 192.0.0.170/171 where RFC 6052 allows") \
-  XX(NAT64_PREFIX,           -930,  5, "NAT64 prefix not usable (RFC 6052: its length, bits 64-71, or its scope)") \
-  XX(NAT64_WKP_NON_GLOBAL,   -929,  5, "64:ff9b::/96 cannot carry a non-global IPv4 address (RFC 6052 3.1)") \
+  XX(ADDRESS_FAMILY,         -928,  5, "address family excluded or not on the carrier path")            \
+  XX(NAT64_NO_PREFIX,        -932,  5, "IPv6-only path without a NAT64 prefix (RFC 7050)")              \
+  XX(NAT64_DISCOVERY,        -931,  5, "malformed ipv4only.arpa answer (RFC 7050)")                     \
+  XX(NAT64_PREFIX,           -930,  5, "unusable NAT64 prefix (RFC 6052)")                              \
+  XX(NAT64_WKP_NON_GLOBAL,   -929,  5, "64:ff9b::/96 with a non-global IPv4 address")                   \
   XX(TLS_CERT_EXPIRED,       -974,  6, "server certificate expired")                                    \
   XX(TLS_CERT_FUTURE,        -973,  6, "server certificate not yet valid")                              \
   XX(TLS_CERT_UNTRUSTED,     -972,  6, "server certificate not signed by a trusted root")               \
@@ -130,11 +130,11 @@ const char *smv_version_string(void);
   XX(LOCATION_MULTIPLE,      -945,  8, "redirect with conflicting Locations")                           \
   XX(LOCATION_TOO_LONG,      -944,  8, "Location too long")                                             \
   XX(LOCATION_BAD,           -943,  8, "Location is not a valid URL")                                   \
-  XX(AUTHORIZATION_STATE,    -934,  8, "the OAuth state on the redirect_uri is missing or not the one sent") \
-  XX(AUTHORIZATION_MALFORMED,  -933,  8, "malformed authorization response (a parameter twice, a bad escape)") \
+  XX(AUTHORIZATION_STATE,    -934,  8, "OAuth state missing or not the one sent")                       \
+  XX(AUTHORIZATION_MALFORMED,  -933,  8, "malformed authorization response")                            \
   XX(SERVICE_ERROR,          -942,  9, "the service answered with an error")                            \
-  XX(AUTHORIZATION_ERROR,    -935,  9, "the authorization server refused (error= on the redirect_uri)") \
-  XX(INTERACTION_REQUIRED,   -936,  9, "the authorization needs the user (a consent or login page)")    \
+  XX(AUTHORIZATION_ERROR,    -935,  9, "the authorization server refused")                              \
+  XX(INTERACTION_REQUIRED,   -936,  9, "the authorization needs the user (a page)")                     \
   XX(TIMEOUT,                -941, 10, "the flow's deadline passed")                                    \
   XX(TIMEOUT_DNS,            -940, 10, "DNS timed out")                                                 \
   XX(TIMEOUT_CONNECT,        -939, 10, "connect timed out")                                             \

@@ -5,7 +5,7 @@
 # linker kept, summed per archive, so it shows what each library costs after --gc-sections.
 #
 # Usage: tests/bench/footprint.sh [--check] [--build-root DIR] [armhf] [arm64]
-#   --check       exit 1 when a target of issue 5 is missed (smv <= 48 KiB; all but libc <= 300 KiB
+#   --check       exit 1 when a target is missed (smv <= 56 KiB; all but libc <= 260 KiB, this wave's
 #                 on armhf)
 #   --build-root  build trees go to DIR/footprint-ARCH (default: the presets' build-footprint-ARCH)
 # Environment: SMV_DEPS_CACHE, where the dependency tarballs are (default: the tree's .deps-cache).
@@ -29,8 +29,8 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$arches" ] || arches="armhf arm64"
 
-SMV_KIB_LIMIT=48
-ALL_KIB_LIMIT=300
+SMV_KIB_LIMIT=56
+ALL_KIB_LIMIT=260
 failed=0
 
 # Per component: bytes of kept, file-backed input sections; bss on its own (it costs RAM, not flash).
